@@ -2,7 +2,9 @@
 
 Roles: ``officer`` reads and writes its own office; ``supervisor`` reads its own province;
 ``analyst`` reads everything without direct identifiers; ``sector`` sees only the curated
-datasets granted to its sector; ``admin`` does everything.
+datasets granted to its sector; ``admin`` does everything. ``portal`` is the citizen portal's
+server credential: it may only file preliminary declarations and look up their status (so
+even citizens' calls reach the API authenticated, through the portal).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry_api.models import ApiToken
 
-ROLES = ("officer", "supervisor", "analyst", "sector", "admin")
+ROLES = ("officer", "supervisor", "analyst", "sector", "admin", "portal")
 TOKEN_PREFIX = "cst_"
 # Fields that identify a person directly: hidden from analysts (and never logged).
 DIRECT_IDENTIFIERS = frozenset({

@@ -1,0 +1,132 @@
+"""Publishing the warehouse to readers that must never wait on (or block) a pipeline run.
+
+DuckDB allows one read-write process or many read-only ones, never both. So readers (the
+dashboards, ``civstat sql``, dataset releases, quality pages) never open the working file:
+after each successful run the pipeline copies the read-facing tables (marts, indicators,
+quality results, history) into a new file ``published/warehouse-<id>.duckdb`` and then swaps
+the pointer file ``published/CURRENT`` with ``os.replace`` (atomic). A reader resolves the
+pointer per query (cheap) and opens that version read-only; versions older than the newest
+few are removed after a grace period (an open file survives its unlink on POSIX).
+
+On PostgreSQL readers query the ``analytics`` schema directly: MVCC already gives them a
+consistent snapshot while dbt writes (each model is swapped in one transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipelines.lib.warehouse import Warehouse
+
+POINTER = "CURRENT"
+KEEP_VERSIONS = 3
+GRACE_SECONDS = 600
+# Read-facing relations: copied into each published version.
+PUBLISHED_PREFIXES = ("dim_", "fct_", "ind_", "int_act__history", "quality_", "quarantine", "ds_", "publish_meta")
+
+
+class NotPublishedError(RuntimeError):
+    """No run has published the warehouse yet."""
+
+
+def _is_published(name: str) -> bool:
+    return name.startswith(PUBLISHED_PREFIXES)
+
+
+def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str, Any] | None = None) -> Path:
+    """Copy read-facing tables from the open working connection into a new version; swap CURRENT."""
+    wh.published_dir.mkdir(parents=True, exist_ok=True)
+    version = f"warehouse-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}.duckdb"
+    tmp = wh.published_dir / (version + ".tmp")
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        [wh.models_schema],
+    ).fetchall()
+    names = [r[0] for r in rows if _is_published(r[0])]
+    con.execute(f"attach '{tmp}' as pub")
+    try:
+        for name in names:
+            con.execute(f'create table pub."{name}" as select * from {wh.models_schema}."{name}"')
+        info = {"published_at": dt.datetime.now(dt.UTC), **(meta or {})}
+        cols = ", ".join(f'? as "{k}"' for k in info)
+        con.execute(f"create or replace table pub.publish_meta as select {cols}", list(info.values()))
+    finally:
+        con.execute("detach pub")
+    final = wh.published_dir / version
+    os.replace(tmp, final)
+    pointer_tmp = wh.published_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
+    pointer_tmp.write_text(version)
+    os.replace(pointer_tmp, wh.published_dir / POINTER)
+    _cleanup(wh.published_dir, keep=final.name)
+    return final
+
+
+def _cleanup(folder: Path, keep: str) -> None:
+    versions = sorted(folder.glob("warehouse-*.duckdb"), key=lambda p: p.name, reverse=True)
+    now = time.time()
+    for old in versions[KEEP_VERSIONS:]:
+        if old.name != keep and now - old.stat().st_mtime > GRACE_SECONDS:
+            old.unlink(missing_ok=True)
+    for stale in folder.glob("*.tmp"):
+        if now - stale.stat().st_mtime > GRACE_SECONDS:
+            stale.unlink(missing_ok=True)
+
+
+def current_version(wh: Warehouse) -> Path:
+    pointer = wh.published_dir / POINTER
+    try:
+        name = pointer.read_text().strip()
+    except FileNotFoundError:
+        raise NotPublishedError(f"no published warehouse under {wh.published_dir}: run `civstat pipeline` first") from None
+    return wh.published_dir / name
+
+
+_local = threading.local()
+
+
+def open_published(wh: Warehouse | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current published DuckDB version (reused per thread until
+    the pointer moves)."""
+    wh = wh or Warehouse.from_settings()
+    path = current_version(wh)
+    cached = getattr(_local, "con", None)
+    if cached is not None and cached[0] == path:
+        return cached[1]
+    if cached is not None:
+        cached[1].close()
+    con = duckdb.connect(str(path), read_only=True)
+    _local.con = (path, con)
+    return con
+
+
+def query(sql: str, params: Sequence[Any] | dict[str, Any] | None = None, wh: Warehouse | None = None) -> pl.DataFrame:
+    """Run a read-only query on the published warehouse; marts and indicators by bare name.
+
+    Parameters use ``$name`` / ``?`` placeholders on DuckDB and ``%(name)s`` / ``%s`` on PostgreSQL.
+    """
+    wh = wh or Warehouse.from_settings()
+    if wh.is_postgres:
+        import psycopg
+
+        with psycopg.connect(wh.pg_dsn, options=f"-c search_path={wh.models_schema},public -c default_transaction_read_only=on") as conn:
+            cur = conn.execute(sql, params)  # type: ignore[arg-type]
+            cols = [d.name for d in cur.description or []]
+            return pl.DataFrame(cur.fetchall(), schema=cols, orient="row", infer_schema_length=None)
+    con = open_published(wh)
+    return con.execute(sql, params).pl()
+
+
+def data_as_of(wh: Warehouse | None = None) -> dict[str, Any]:
+    """When the published data was published and the newest change it contains."""
+    df = query("select * from publish_meta", wh=wh)
+    return df.row(0, named=True) if df.height else {}

@@ -1,0 +1,102 @@
+"""Typed dependencies shared by the routes: the registry, the caller, sessions, write helper."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from registry_api.core.config import Settings
+from registry_api.core.db import Registry
+from registry_api.core.errors import ApiError
+from registry_api.core.security import Principal, hash_token, principal_for
+from registry_api.services import idempotency
+
+_TOKEN_TTL_S = 10.0  # a revoked token stops working within this many seconds
+
+
+def get_registry(request: Request) -> Registry:
+    return request.app.state.registry
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_principal(request: Request, registry: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError.one(401, "not_authenticated", "header", "authorization")
+    token = authorization[7:].strip()
+    cache: dict[str, tuple[float, Principal | None]] = request.app.state.token_cache
+    key = hash_token(token)
+    hit = cache.get(key)
+    if hit is None or time.monotonic() - hit[0] > _TOKEN_TTL_S:
+        with registry.session(write=False) as s:
+            hit = (time.monotonic(), principal_for(s, token))
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[key] = hit
+    if hit[1] is None:
+        raise ApiError.one(401, "not_authenticated", "header", "authorization")
+    return hit[1]
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def read_session(registry: RegistryDep) -> Iterator[Session]:
+    with registry.session(write=False) as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(read_session)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=128, description="Retry-safe key: a retry returns the first response"),
+]
+
+
+def require_role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise ApiError.one(403, "forbidden", "header", "authorization")
+
+
+def run_write(
+    registry: Registry,
+    principal: Principal,
+    idem_key: str | None,
+    request: Request,
+    payload: BaseModel | None,
+    fn: Callable[[Session], Any],
+    status_code: int = 201,
+) -> JSONResponse:
+    """Run ``fn`` in one write transaction; with an Idempotency-Key, replay the first response."""
+    fp = idempotency.fingerprint(request.method, request.url.path, payload.model_dump_json() if payload else "")
+    for _attempt in range(5):
+        try:
+            with registry.session() as s:
+                if idem_key:
+                    stored = idempotency.claim(s, principal.token_id, idem_key, fp)
+                    if stored is not None:
+                        return JSONResponse(stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"})
+                body = jsonable_encoder(fn(s))
+                if idem_key:
+                    idempotency.store(s, principal.token_id, idem_key, status_code, body)
+            return JSONResponse(body, status_code)
+        except idempotency.KeyRace:
+            time.sleep(0.01)
+    raise ApiError.one(409, "idempotency_in_progress", "header", "idempotency-key")
+
+
+def page_params(limit: int, offset: int, settings: Settings) -> tuple[int, int]:
+    return min(limit, settings.MAX_PAGE), offset

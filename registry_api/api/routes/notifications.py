@@ -1,0 +1,85 @@
+"""Family events from the courts, and each office's notification inbox (الإعلام)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func, select
+
+from registry_api.api.deps import (
+    CurrentPrincipal,
+    IdempotencyKeyHeader,
+    RegistryDep,
+    SessionDep,
+    require_role,
+    run_write,
+)
+from registry_api.api.routes.acts import mask
+from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, ApiError
+from registry_api.models import Notification, Office
+from registry_api.schemas import (
+    FamilyEventCreate,
+    FamilyEventPublic,
+    NotificationPublic,
+    NotificationsPublic,
+    VersionIn,
+)
+from registry_api.services import notifications as service
+
+router = APIRouter(tags=["notifications"], responses=ERROR_RESPONSES)
+
+
+@router.post("/family-events", status_code=201, response_model=FamilyEventPublic)
+def record_family_event(body: FamilyEventCreate, principal: CurrentPrincipal, registry: RegistryDep, request: Request,
+                        idem_key: IdempotencyKeyHeader = None):
+    """A marriage or divorce summary from a court's family section: recorded, and notified to
+    the office holding each spouse's birth act for a marginal note."""
+
+    def work(s):  # type: ignore[no-untyped-def]
+        event, notes = service.record_family_event(s, body, principal)
+        return {**event.as_dict(), "notifications": [n.as_dict() for n in notes]}
+
+    return run_write(registry, principal, idem_key, request, body, work)
+
+
+@router.get("/notifications", response_model=NotificationsPublic)
+def notification_inbox(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    office_code: str | None = None,
+    status: Literal["sent", "received", "applied"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """Notifications addressed to an office, oldest first (the order to apply them)."""
+    require_role(principal, "officer", "supervisor", "analyst", "admin")
+    q = select(Notification)
+    if principal.role == "officer":
+        if office_code not in (None, principal.office_code):
+            raise ApiError.one(403, "out_of_scope", "query", "office_code", scope=principal.office_code)
+        q = q.where(Notification.to_office_code == principal.office_code)
+    elif principal.role == "supervisor":
+        q = q.join(Office, Office.office_code == Notification.to_office_code).where(Office.province_code == principal.province_code)
+    if office_code:
+        q = q.where(Notification.to_office_code == office_code)
+    if status:
+        q = q.where(Notification.status == status)
+    count = session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = session.scalars(q.order_by(Notification.created_at, Notification.notification_id).limit(limit).offset(offset)).all()
+    return {"count": count, "limit": limit, "offset": offset, "data": [mask(n.as_dict(), principal) for n in rows]}
+
+
+@router.post("/notifications/{notification_id}/receive", response_model=NotificationPublic, responses={**NOT_FOUND, **CONFLICT})
+def receive_notification(notification_id: int, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
+                         request: Request, idem_key: IdempotencyKeyHeader = None):
+    return run_write(registry, principal, idem_key, request, body,
+                     lambda s: service.receive(s, notification_id, body.version, principal).as_dict(), 200)
+
+
+@router.post("/notifications/{notification_id}/apply", response_model=NotificationPublic, responses={**NOT_FOUND, **CONFLICT})
+def apply_notification(notification_id: int, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
+                       request: Request, idem_key: IdempotencyKeyHeader = None):
+    """Enter the notified event as a marginal note on the birth act held by this office."""
+    return run_write(registry, principal, idem_key, request, body,
+                     lambda s: service.apply(s, notification_id, body.version, principal).as_dict(), 200)
