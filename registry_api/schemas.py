@@ -27,6 +27,9 @@ Code = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[A-Z0-9.\-]+
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 FullName = Annotated[str, Field(min_length=1, max_length=160)]
 Age = Annotated[int, Field(ge=0, le=130)]
+MAX_ID = 2**53 - 1  # ids beyond what JSON numbers and bigint columns carry are refused
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
 NationalId = Annotated[str, Field(pattern=r"^[A-Z]{1,2}[0-9]{5,6}$", examples=["AB123456"])]
 
 _BIRTH_EXAMPLE: dict[str, Any] = {
@@ -71,7 +74,7 @@ class ActFields(BaseModel):
     court_name: FullName | None = None
     judgment_reference: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     judgment_date: dt.date | None = None
-    declaration_id: int | None = Field(None, ge=1)
+    declaration_id: Id | None = None
     given_name_ar: Name
     given_name_lat: Name
     given_name_tfng: Name | None = None
@@ -84,7 +87,7 @@ class ActFields(BaseModel):
     nationality: Country = "MA"
     national_id: NationalId | None = None
     marital_status: MaritalStatus | None = None
-    birth_act_id: int | None = Field(None, ge=1)
+    birth_act_id: Id | None = None
     birth_office_code: Code | None = None
     plurality: int = Field(1, ge=1, le=8)
     father_name_ar: FullName | None = None
@@ -234,7 +237,7 @@ class ActChange(BaseModel):
         },
     )
     kind: Literal["amend", "correct", "marginal_note", "cancel"]
-    version: int = Field(ge=1)
+    version: Version
     fields: dict[str, Any] | None = None
     note: NoteIn | None = None
     reason: Annotated[str, Field(min_length=3, max_length=2000)]
@@ -372,7 +375,7 @@ class DeclarationsPublic(Page):
 
 class VersionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"version": 1}]})
-    version: int = Field(ge=1)
+    version: Version
 
 
 class DeclarationRegister(BaseModel):
@@ -380,7 +383,7 @@ class DeclarationRegister(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"version": 2, "act": {k: v for k, v in _BIRTH_EXAMPLE.items() if k != "office_code"}}]},
     )
-    version: int = Field(ge=1)
+    version: Version
     act: ActRegistration
 
 
@@ -388,7 +391,7 @@ class DeclarationReject(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"version": 2, "reason": "Certificat médical illisible"}]}
     )
-    version: int = Field(ge=1)
+    version: Version
     reason: Annotated[str, Field(min_length=3, max_length=2000)]
 
 
@@ -407,7 +410,7 @@ class DocumentRequestCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"act_id": 1, "document_kind": "extract", "channel": "counter"}]}
     )
-    act_id: int = Field(ge=1)
+    act_id: Id
     document_kind: Literal["full_copy", "extract"]
     channel: Literal["counter", "portal"] = "counter"
 
@@ -456,8 +459,8 @@ class FamilyEventCreate(BaseModel):
     contract_reference: Annotated[str, Field(min_length=1, max_length=64)]
     husband_age: int = Field(ge=10, le=110)
     wife_age: int = Field(ge=10, le=110)
-    husband_birth_act_id: int | None = Field(None, ge=1)
-    wife_birth_act_id: int | None = Field(None, ge=1)
+    husband_birth_act_id: Id | None = None
+    wife_birth_act_id: Id | None = None
     husband_birth_office_code: Code | None = None
     wife_birth_office_code: Code | None = None
 

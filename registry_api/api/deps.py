@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -100,3 +100,5 @@ def run_write(
 
 def page_params(limit: int, offset: int, settings: Settings) -> tuple[int, int]:
     return min(limit, settings.MAX_PAGE), offset
+
+IdPath = Annotated[int, Path(ge=1, le=2**53 - 1, description="Numeric id")]

@@ -102,3 +102,38 @@ def api(registry_url: str, tmp_path: Path) -> Iterator[Api]:
 @pytest.fixture
 def pg_api(pg_registry_url: str, tmp_path: Path) -> Iterator[Api]:
     yield from make_api(pg_registry_url, tmp_path)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    api: Api
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(api: Api) -> Iterator[LiveServer]:
+    """The same app served by a real uvicorn on a loopback port (for concurrent clients)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(api.client.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield LiveServer(f"http://127.0.0.1:{port}", api)
+    server.should_exit = True
+    thread.join(10)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from registry_api.api.deps import (
     CurrentPrincipal,
     IdempotencyKeyHeader,
+    IdPath,
     RegistryDep,
     SessionDep,
     SettingsDep,
@@ -80,7 +81,7 @@ def list_acts(
     event_from: dt.date | None = None,
     event_to: dt.date | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ):
     """Acts visible to the caller, newest registrations first, with filters and pagination."""
     require_role(principal, *READERS)
@@ -113,7 +114,7 @@ def list_acts(
 
 
 @router.get("/{act_id}", response_model=ActPublic, responses=NOT_FOUND)
-def read_act(act_id: int, principal: CurrentPrincipal, session: SessionDep):
+def read_act(act_id: IdPath, principal: CurrentPrincipal, session: SessionDep):
     require_role(principal, *READERS)
     act = session.get(Act, act_id)
     if act is None or not principal.can_read_office(act.office_code):
@@ -122,7 +123,7 @@ def read_act(act_id: int, principal: CurrentPrincipal, session: SessionDep):
 
 
 @router.post("/{act_id}/changes", response_model=ActPublic, responses={**NOT_FOUND, **CONFLICT})
-def change_act(act_id: int, body: ActChange, principal: CurrentPrincipal, registry: RegistryDep, request: Request,
+def change_act(act_id: IdPath, body: ActChange, principal: CurrentPrincipal, registry: RegistryDep, request: Request,
                idem_key: IdempotencyKeyHeader = None):
     """Amend, correct (with its legal basis), add a marginal note, or cancel. Send the version
     you read: a stale version gets 409 and nothing is lost. History is never rewritten."""

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from registry_api.api.deps import (
     CurrentPrincipal,
     IdempotencyKeyHeader,
+    IdPath,
     RegistryDep,
     SessionDep,
     SettingsDep,
@@ -82,7 +83,7 @@ def list_declarations(
     status: Literal["submitted", "under_review", "registered", "rejected", "expired"] | None = None,
     pending: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ):
     """An office's declarations; ``pending=true`` sorts by deadline (the work queue)."""
     require_role(principal, "officer", "supervisor", "analyst", "admin")
@@ -106,7 +107,7 @@ def list_declarations(
 
 
 @router.get("/{declaration_id}", response_model=DeclarationPublic, responses=NOT_FOUND)
-def read_declaration(declaration_id: int, principal: CurrentPrincipal, session: SessionDep):
+def read_declaration(declaration_id: IdPath, principal: CurrentPrincipal, session: SessionDep):
     require_role(principal, "officer", "supervisor", "analyst", "admin")
     d = session.get(Declaration, declaration_id)
     if d is None or not principal.can_read_office(d.office_code):
@@ -115,7 +116,7 @@ def read_declaration(declaration_id: int, principal: CurrentPrincipal, session: 
 
 
 @router.post("/{declaration_id}/review", response_model=DeclarationPublic, responses={**NOT_FOUND, **CONFLICT})
-def review_declaration(declaration_id: int, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
+def review_declaration(declaration_id: IdPath, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
                        request: Request, idem_key: IdempotencyKeyHeader = None):
     """The declarant came to the office: the officer starts checking the documents."""
     return run_write(registry, principal, idem_key, request, body,
@@ -123,7 +124,7 @@ def review_declaration(declaration_id: int, body: VersionIn, principal: CurrentP
 
 
 @router.post("/{declaration_id}/register", status_code=201, response_model=ActPublic, responses={**NOT_FOUND, **CONFLICT})
-def register_declaration(declaration_id: int, body: DeclarationRegister, principal: CurrentPrincipal, registry: RegistryDep,
+def register_declaration(declaration_id: IdPath, body: DeclarationRegister, principal: CurrentPrincipal, registry: RegistryDep,
                          request: Request, idem_key: IdempotencyKeyHeader = None):
     """Register the act from the declaration (within the deadline); returns the act."""
     return run_write(registry, principal, idem_key, request, body,
@@ -131,7 +132,7 @@ def register_declaration(declaration_id: int, body: DeclarationRegister, princip
 
 
 @router.post("/{declaration_id}/reject", response_model=DeclarationPublic, responses={**NOT_FOUND, **CONFLICT})
-def reject_declaration(declaration_id: int, body: DeclarationReject, principal: CurrentPrincipal, registry: RegistryDep,
+def reject_declaration(declaration_id: IdPath, body: DeclarationReject, principal: CurrentPrincipal, registry: RegistryDep,
                        request: Request, idem_key: IdempotencyKeyHeader = None):
     return run_write(registry, principal, idem_key, request, body,
                      lambda s: present_declaration(service.reject(s, declaration_id, body.version, body.reason, principal), principal), 200)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from registry_api.api.deps import (
     CurrentPrincipal,
     IdempotencyKeyHeader,
+    IdPath,
     RegistryDep,
     SessionDep,
     require_role,
@@ -36,7 +37,7 @@ def request_document(body: DocumentRequestCreate, principal: CurrentPrincipal, r
 
 
 @router.post("/{request_id}/issue", response_model=DocumentRequestPublic, responses={**NOT_FOUND, **CONFLICT})
-def issue_document(request_id: int, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep, request: Request,
+def issue_document(request_id: IdPath, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep, request: Request,
                    idem_key: IdempotencyKeyHeader = None):
     return run_write(registry, principal, idem_key, request, body,
                      lambda s: service.issue_document(s, request_id, body.version, principal).as_dict(), 200)
@@ -49,7 +50,7 @@ def list_document_requests(
     office_code: str | None = None,
     status: Literal["requested", "issued", "refused"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ):
     require_role(principal, "officer", "supervisor", "analyst", "admin")
     q = select(DocumentRequest)

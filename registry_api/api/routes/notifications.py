@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from registry_api.api.deps import (
     CurrentPrincipal,
     IdempotencyKeyHeader,
+    IdPath,
     RegistryDep,
     SessionDep,
     require_role,
@@ -50,7 +51,7 @@ def notification_inbox(
     office_code: str | None = None,
     status: Literal["sent", "received", "applied"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ):
     """Notifications addressed to an office, oldest first (the order to apply them)."""
     require_role(principal, "officer", "supervisor", "analyst", "admin")
@@ -71,14 +72,14 @@ def notification_inbox(
 
 
 @router.post("/notifications/{notification_id}/receive", response_model=NotificationPublic, responses={**NOT_FOUND, **CONFLICT})
-def receive_notification(notification_id: int, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
+def receive_notification(notification_id: IdPath, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
                          request: Request, idem_key: IdempotencyKeyHeader = None):
     return run_write(registry, principal, idem_key, request, body,
                      lambda s: service.receive(s, notification_id, body.version, principal).as_dict(), 200)
 
 
 @router.post("/notifications/{notification_id}/apply", response_model=NotificationPublic, responses={**NOT_FOUND, **CONFLICT})
-def apply_notification(notification_id: int, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
+def apply_notification(notification_id: IdPath, body: VersionIn, principal: CurrentPrincipal, registry: RegistryDep,
                        request: Request, idem_key: IdempotencyKeyHeader = None):
     """Enter the notified event as a marginal note on the birth act held by this office."""
     return run_write(registry, principal, idem_key, request, body,

@@ -24,7 +24,7 @@ def list_offices(
     office_kind: Literal["communal", "arrondissement", "consular"] | None = None,
     live: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ):
     q = select(Office)
     for col, value in ((Office.region_code, region_code), (Office.province_code, province_code), (Office.office_kind, office_kind)):
