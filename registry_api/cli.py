@@ -43,7 +43,14 @@ def serve(args: argparse.Namespace) -> int:
 
     from registry_api.main import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:  # migrate once before the workers start
+        _registry(None).dispose()
+
+    if args.workers > 1:  # each worker process builds its own app (and engine pool)
+        uvicorn.run("registry_api.main:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level)
+    else:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -81,6 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     api = sub.add_parser("api", help="serve the registry API with uvicorn")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL registries)")
+    api.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     api.set_defaults(func=serve)
 
     reg = sub.add_parser("registry", help="registry database maintenance")

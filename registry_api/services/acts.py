@@ -12,13 +12,14 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry_api.core.errors import ApiError, FieldError, raise_if
 from registry_api.core.security import Principal
-from registry_api.models import Act, Change, MarginalNote, Notification, utcnow
+from registry_api.models import Act, MarginalNote, Notification, utcnow
 from registry_api.schemas import ActChange, ActFields
+from registry_api.services.bulk import allocate_ids, copy_rows, json_text
 from registry_api.services.changes import record_change
 from registry_api.services.numbering import next_act_number, reserve_act_numbers
 from registry_api.services.validation import (
@@ -137,24 +138,26 @@ def create_acts_batch(
         for r, number in zip(members, reserve_act_numbers(session, office, today.year, act_type, len(members)), strict=True):
             r.update(register_year=today.year, act_number=number, status="active", version=1, registered_at=now,
                      registration_date=today, created_at=now, updated_at=now, cancel_reason=None)
-    ids = session.scalars(insert(Act).returning(Act.act_id, sort_by_parameter_order=True), rows).all()
-    changes = []
-    for act_id, r in zip(ids, rows, strict=True):
+    for r, act_id in zip(rows, allocate_ids(session, "acts", "act_id", len(rows)), strict=True):
         r["act_id"] = act_id
-        image = {k: _json(v) for k, v in r.items()}
-        image["marginal_notes"] = []
-        changes.append({
-            "entity_type": "act", "entity_id": act_id, "act_id": act_id, "office_code": r["office_code"],
-            "change_kind": "create", "version": 1, "after_image": image, "actor": principal.actor,
-            "reason": None, "legal_basis": None, "changed_at": now,
-        })
-    session.execute(insert(Change), changes)
+    columns = list(ACT_COLUMNS)
+    copy_rows(session, "acts", columns, ([r[c] for c in columns] for r in rows))
+    copy_rows(session, "changes", CHANGE_COLUMNS, (
+        ("act", r["act_id"], r["act_id"], r["office_code"], "create", 1,
+         json_text({**{c: r[c] for c in columns}, "marginal_notes": []}), principal.actor, None, None, now)
+        for r in rows
+    ))
     deaths = [r for r in rows if r["act_type"] == "death" and (r.get("birth_office_code") or r.get("birth_act_id"))]
     for r in deaths:  # rare in bulk capture; the ORM path keeps one rule for notifications
         _death_follow_up(session, session.get(Act, r["act_id"]), principal.actor, now)
     return [
         {k: r[k] for k in ("act_id", "office_code", "register_year", "act_type", "act_number")} for r in rows
     ]
+
+
+ACT_COLUMNS = tuple(c.key for c in Act.__mapper__.column_attrs)
+CHANGE_COLUMNS = ("entity_type", "entity_id", "act_id", "office_code", "change_kind", "version", "after_image",
+                  "actor", "reason", "legal_basis", "changed_at")
 
 
 def _json(v: Any) -> Any:
