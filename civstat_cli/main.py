@@ -11,6 +11,8 @@ import importlib
 import os
 import sys
 
+from civstat_cli.errors import CliError
+
 # Offline and private by default: no telemetry from any tool we drive.
 for _k, _v in {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
@@ -30,10 +32,6 @@ COMMAND_MODULES = (
     "datasets.cli",
     "civstat_cli.demo",
 )
-
-
-class CliError(Exception):
-    """A user error: printed as one line, exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,302 @@
+"""``civstat demo``: the whole platform on the embedded defaults (SQLite registry, DuckDB warehouse).
+
+Steps, each shown as it runs: start the registry API, mint demo tokens, load a few years of
+simulated national history (bulk), run a scripted day at a Rabat office through the real HTTP
+API, land and build the warehouse, run the quality checks, release the curated datasets, start
+the dashboards, then keep a live trickle of activity flowing (and the warehouse following it)
+until interrupted. ``--once`` does the same work without the long-running parts and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import importlib.util
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+RABAT_HASSAN = "04.421.01.05"
+RABAT_AGDAL = "04.421.01.01"
+CASA_ANFA = "06.141.01.31"
+
+
+def _has(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+class ApiThread:
+    """The registry API served by uvicorn in a background thread."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import uvicorn
+
+        from registry_api.main import create_app
+
+        self.app = create_app()
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = f"http://{host}:{port}"
+
+    def __enter__(self) -> ApiThread:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                from civstat_cli.main import CliError
+
+                raise CliError(f"the API could not start on {self.url} (port in use? try --port)")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def mint_tokens(data_dir: Path) -> dict[str, Any]:
+    """Demo tokens, written to DATA_DIR/demo_tokens.json (readable by the owner only)."""
+    from registry_api.core.config import get_settings
+    from registry_api.core.db import registry_for
+    from registry_api.core.security import create_token
+
+    reg = registry_for(get_settings().registry_url)
+    tokens: dict[str, Any] = {"officers": {}}
+    with reg.session() as s:
+        for role, kw in (("admin", {}), ("portal", {}), ("analyst", {}), ("supervisor", {"province_code": "04.421"}),
+                         ("sector_health", {"sector_code": "health"}), ("sector_elections", {"sector_code": "elections"})):
+            tokens[role] = create_token(s, role.split("_")[0], label="demo", **kw)[0]
+        for office in (RABAT_HASSAN, RABAT_AGDAL, CASA_ANFA):
+            tokens["officers"][office] = create_token(s, "officer", office_code=office, label="demo")[0]
+    path = data_dir / "demo_tokens.json"
+    path.write_text(json.dumps(tokens, indent=2))
+    path.chmod(0o600)
+    return tokens
+
+
+def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, int]:
+    """A realistic handful of work through the real HTTP API: declarations on the portal, their
+    completion at the office, births and a death, a correction by judgment, a marriage notified
+    to two offices and applied, a copy requested and issued."""
+    import httpx
+
+    from registry_api.models import utcnow
+    from registry_api.services.acts import local_date
+
+    today = local_date(utcnow())
+    day = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
+    h = lambda tok: {"Authorization": f"Bearer {tok}"}  # noqa: E731
+    officer = h(tokens["officers"][RABAT_HASSAN])
+    counts = {"acts": 0, "declarations": 0, "changes_posted": 0}
+
+    def ok(r: httpx.Response) -> dict[str, Any]:
+        if r.status_code >= 300:
+            raise RuntimeError(f"{r.request.method} {r.request.url.path} -> {r.status_code}: {r.text[:300]}")
+        return r.json()
+
+    def birth(office: str, n: int, **kw: Any) -> dict[str, Any]:
+        body = {
+            "act_type": "birth", "office_code": office, "event_date": day(n), "event_time": "10:20",
+            "event_place_kind": "health_facility", "given_name_ar": "آدم", "given_name_lat": "Adam",
+            "family_name_ar": "بنجلون", "family_name_lat": "Benjelloun", "sex": "M", "birth_date": day(n),
+            "father_name_ar": "يوسف بنجلون", "father_name_lat": "Youssef Benjelloun", "mother_name_ar": "نادية العمراني",
+            "mother_name_lat": "Nadia El Amrani", "father_age": 33, "mother_age": 28, "father_nationality": "MA",
+            "mother_nationality": "MA", "declarant_relation": "father",
+        }
+        body.update(kw)
+        return body
+
+    with httpx.Client(base_url=base, timeout=60) as c:
+        # 1. three families file preliminary declarations on the portal
+        receipts = []
+        for n, (given_ar, given_lat, sex) in enumerate((("سلمى", "Salma", "F"), ("إلياس", "Ilyas", "M"), ("مريم", "Meryem", "F"))):
+            doc = base64.b64encode(f"%PDF-1.4 certificat {n}".encode()).decode()
+            receipts.append(ok(c.post("/api/v1/declarations", headers={**h(tokens["portal"]), "Idempotency-Key": f"demo-decl-{n}-{today}"}, json={
+                "event_type": "birth", "event_date": day(3 + n), "office_code": RABAT_HASSAN, "channel": "portal",
+                "declarant_name": "Youssef Benjelloun", "declarant_phone": "+212 661 000 000", "declarant_relation": "father",
+                "locale": "ar" if n % 2 else "fr", "payload": {"given_name_lat": given_lat, "given_name_ar": given_ar, "sex": sex},
+                "documents": [{"document_kind": "medical_certificate", "media_type": "application/pdf", "content_base64": doc}],
+            })))
+            counts["declarations"] += 1
+        # 2. the first two come to the office: reviewed and registered; the third is rejected
+        for n, (receipt, (given_ar, given_lat, sex)) in enumerate(zip(receipts[:2], (("سلمى", "Salma", "F"), ("إلياس", "Ilyas", "M")), strict=True)):
+            did = receipt["declaration_id"]
+            ok(c.post(f"/api/v1/declarations/{did}/review", headers=officer, json={"version": 1}))
+            act = birth(RABAT_HASSAN, 3 + n, given_name_ar=given_ar, given_name_lat=given_lat, sex=sex)
+            act.pop("office_code")
+            ok(c.post(f"/api/v1/declarations/{did}/register", headers=officer, json={"version": 2, "act": act}))
+            counts["acts"] += 1
+        ok(c.post(f"/api/v1/declarations/{receipts[2]['declaration_id']}/reject", headers=officer,
+                  json={"version": 1, "reason": "Certificat médical illisible / شهادة طبية غير مقروءة"}))
+        status = ok(c.get(f"/api/v1/declarations/status/{receipts[2]['tracking_number']}", headers=h(tokens["portal"])))
+        # 3. counter registrations, one of them late (declaratory judgment)
+        twin = ok(c.post("/api/v1/acts", headers=officer, json=birth(RABAT_HASSAN, 1, plurality=2)))
+        ok(c.post("/api/v1/acts", headers=officer, json=birth(RABAT_HASSAN, 1, plurality=2, sex="F", given_name_ar="آية", given_name_lat="Aya")))
+        ok(c.post("/api/v1/acts", headers=officer, json=birth(
+            RABAT_HASSAN, 400, registration_basis="declaratory_judgment", court_name="Tribunal de première instance de Rabat",
+            judgment_reference=f"JD-{today.year}-0042", judgment_date=day(2), father_age=41, mother_age=37)))
+        counts["acts"] += 3
+        # 4. a correction by court judgment (the first name's Latin spelling)
+        corrected = ok(c.post(f"/api/v1/acts/{twin['act_id']}/changes", headers=officer, json={
+            "kind": "correct", "version": twin["version"], "fields": {"given_name_lat": "Adame"},
+            "reason": "Transcription latine du prénom", "legal_basis": f"Jugement TPI Rabat n° {today.year}/118"}))
+        counts["changes_posted"] += 1
+        # 5. a death in Casablanca of someone born in Rabat: the birth office is notified
+        born = ok(c.post("/api/v1/acts", headers=h(tokens["officers"][RABAT_AGDAL]), json=birth(RABAT_AGDAL, 20)))
+        ok(c.post("/api/v1/acts", headers=h(tokens["officers"][CASA_ANFA]), json={
+            "act_type": "death", "office_code": CASA_ANFA, "event_date": day(2), "event_place_kind": "health_facility",
+            "given_name_ar": "آدم", "given_name_lat": "Adam", "family_name_ar": "بنجلون", "family_name_lat": "Benjelloun",
+            "sex": "M", "birth_date": day(20), "age_years": 0, "birth_act_id": born["act_id"], "birth_office_code": RABAT_AGDAL,
+            "declarant_relation": "father"}))
+        counts["acts"] += 2
+        # 6. a marriage summary from the court's family section, noted on both birth acts
+        event = ok(c.post("/api/v1/family-events", headers=h(tokens["admin"]), json={
+            "event_type": "marriage", "event_date": day(4), "court_name": "Section de la famille, TPI de Rabat",
+            "court_province_code": "04.421", "contract_reference": f"MAR-{today.year}-0007", "husband_age": 31, "wife_age": 27,
+            "husband_birth_office_code": RABAT_HASSAN, "husband_birth_act_id": corrected["act_id"],
+            "wife_birth_office_code": RABAT_AGDAL}))
+        for n in event["notifications"]:
+            tok = h(tokens["officers"][n["to_office_code"]])
+            ok(c.post(f"/api/v1/notifications/{n['notification_id']}/receive", headers=tok, json={"version": 1}))
+            ok(c.post(f"/api/v1/notifications/{n['notification_id']}/apply", headers=tok, json={"version": 2}))
+        # 7. an extract requested at the counter and issued
+        req = ok(c.post("/api/v1/document-requests", headers=officer, json={"act_id": twin["act_id"], "document_kind": "extract"}))
+        ok(c.post(f"/api/v1/document-requests/{req['request_id']}/issue", headers=officer, json={"version": 1}))
+        feed = ok(c.get("/api/v1/changes", headers=h(tokens["admin"]), params={"limit": 10_000}))
+    counts["change_log_rows_visible"] = len(feed["data"])
+    counts["rejected_status_seen_by_citizen"] = status["status"] == "rejected"
+    return counts
+
+
+def run(args: argparse.Namespace) -> int:
+    from registry_api.core.config import get_settings
+
+    settings = get_settings()
+    data_dir = Path(settings.DATA_DIR).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("CIVSTAT_DATA_DIR", str(data_dir))
+    started = time.perf_counter()
+    summary: dict[str, Any] = {"registry": settings.registry_url, "warehouse": settings.warehouse}
+
+    _step("Registry: schema, geography (12 regions, 83 provinces, 1,503 communes, 1,588 offices)")
+    from registry_api.core.db import registry_for
+    from registry_api.services.geography import seed_geography
+
+    reg = registry_for(settings.registry_url)
+    from registry_api.core.db import upgrade
+
+    upgrade(reg.engine)
+    with reg.session() as s:
+        summary["offices"] = seed_geography(s)
+    tokens = mint_tokens(data_dir)
+
+    if _has("simulator.bulk") and not args.no_history:
+        _step(f"Simulator: {args.years} years of national history in bulk (scale {args.scale})")
+        from simulator.bulk import load_history
+
+        summary["history"] = load_history(settings.registry_url, years=args.years, scale=args.scale, seed=args.seed)
+
+    stop = threading.Event()
+    background: list[Any] = []
+    with ApiThread(args.host, args.port) as api:
+        _step(f"Registry API at {api.url} (docs {api.url}/docs): a scripted day at the Rabat offices")
+        summary["scripted_day"] = scripted_day(api.url, tokens)
+        print(json.dumps(summary["scripted_day"], ensure_ascii=False))
+
+        if _has("pipelines.run"):
+            _step("Warehouse: land the change log exactly once, dbt build, publish a read-only snapshot")
+            from pipelines.run import run_pipeline
+
+            summary["pipeline"] = run_pipeline(settings.registry_url, settings.warehouse)
+            print(json.dumps(summary["pipeline"], default=str, ensure_ascii=False))
+            if _has("pipelines.lib.publish"):
+                from pipelines.lib.publish import query
+
+                try:
+                    top = query("select region_name_fr, sum(births) as births from ind_vital_region_month "
+                                "group by 1 order by 2 desc limit 3")
+                    print("top regions by births:", top.rows())
+                except Exception as exc:  # noqa: BLE001 - the demo shows what it can
+                    print(f"(indicator query skipped: {exc})")
+
+        if _has("quality.runner"):
+            _step("Data quality: expectation suites, quarantine, reconciliation")
+            from quality import runner
+
+            if hasattr(runner, "run_all"):
+                summary["quality"] = runner.run_all()
+                print(json.dumps(summary["quality"], default=str, ensure_ascii=False)[:2000])
+
+        if _has("datasets.release"):
+            _step("Curated datasets: disclosure-controlled releases for other sectors")
+            from datasets import release
+
+            if hasattr(release, "release_all"):
+                summary["datasets"] = release.release_all()
+                print(json.dumps(summary["datasets"], default=str, ensure_ascii=False)[:2000])
+
+        if not args.once:
+            if _has("dashboards.cli"):
+                from dashboards.cli import start_dashboard
+
+                background.append(start_dashboard(args.dashboard_port, dict(os.environ)))
+                print(f"Dashboards: http://{args.host}:{args.dashboard_port}")
+            if _has("simulator.live"):
+                from simulator.live import run_live
+
+                t = threading.Thread(target=run_live, kwargs={
+                    "base_url": api.url, "tokens": tokens, "rate": args.rate, "duration_s": None, "seed": args.seed,
+                    "stop_event": stop}, daemon=True)
+                t.start()
+            if _has("pipelines.run"):
+                from pipelines.run import watch
+
+                threading.Thread(target=watch, args=(settings.registry_url, settings.warehouse),
+                                 kwargs={"interval_s": 15, "stop_event": stop}, daemon=True).start()
+
+        _step("Ready")
+        print(f"API        {api.url}/docs   (OpenAPI {api.url}/openapi.json)")
+        print(f"Tokens     {data_dir / 'demo_tokens.json'}")
+        print(f"  admin    {tokens['admin']}")
+        print(f"  officer  {tokens['officers'][RABAT_HASSAN]}  (office {RABAT_HASSAN}, Rabat-Hassan)")
+        print(f"  portal   {tokens['portal']}")
+        print("Warehouse  civstat sql \"select * from ind_office_daily order by day desc limit 5\"")
+        print(f"Done in {time.perf_counter() - started:.1f}s")
+        if args.once:
+            return 0
+        print("Serving; Ctrl-C to stop.")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("\nstopping…")
+        finally:
+            stop.set()
+            for proc in background:
+                proc.terminate()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the whole platform on the embedded defaults")
+    p.add_argument("--once", action="store_true", help="do the work, print a summary and exit")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--dashboard-port", type=int, default=8501)
+    p.add_argument("--years", type=int, default=3, help="years of simulated history to load")
+    p.add_argument("--scale", type=float, default=0.02, help="share of the national volume to simulate")
+    p.add_argument("--seed", type=int, default=2018)
+    p.add_argument("--rate", type=float, default=2.0, help="live acts per second while serving")
+    p.add_argument("--no-history", action="store_true", help="skip the bulk history")
+    p.set_defaults(func=run)
