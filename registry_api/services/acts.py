@@ -19,7 +19,7 @@ from registry_api.core.errors import ApiError, FieldError, raise_if
 from registry_api.core.security import Principal
 from registry_api.models import Act, MarginalNote, Notification, utcnow
 from registry_api.schemas import ActChange, ActFields
-from registry_api.services.bulk import allocate_ids, copy_rows, json_text
+from registry_api.services.bulk import allocate_ids, copy_rows
 from registry_api.services.changes import record_change
 from registry_api.services.numbering import next_act_number, reserve_act_numbers
 from registry_api.services.validation import (
@@ -144,7 +144,7 @@ def create_acts_batch(
     copy_rows(session, "acts", columns, ([r[c] for c in columns] for r in rows))
     copy_rows(session, "changes", CHANGE_COLUMNS, (
         ("act", r["act_id"], r["act_id"], r["office_code"], "create", 1,
-         json_text({**{c: r[c] for c in columns}, "marginal_notes": []}), principal.actor, None, None, now)
+         {**{c: r[c] for c in columns}, "marginal_notes": []}, principal.actor, None, None, now)
         for r in rows
     ))
     deaths = [r for r in rows if r["act_type"] == "death" and (r.get("birth_office_code") or r.get("birth_act_id"))]

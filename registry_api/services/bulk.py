@@ -31,21 +31,43 @@ def allocate_ids(session: Session, table: str, id_column: str, n: int) -> list[i
     return list(range(start, start + n))
 
 
+def _dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_UTC_Z)
+
+
 def json_text(image: dict[str, Any]) -> str:
-    """An after-image as JSON text, formatted as ``Model.as_dict()`` + the JSON column would be."""
-    return orjson.dumps(image, option=orjson.OPT_UTC_Z).decode()
+    """An after-image as JSON text, formatted as ``Model.as_dict()`` would give it."""
+    return _dumps(image).decode()
+
+
+def _column_oids(cur: Any, table: str, columns: Sequence[str]) -> list[int]:
+    rows = cur.execute(
+        "select attname::text, atttypid::int from pg_attribute where attrelid = %s::regclass and attnum > 0",
+        (table,),
+    ).fetchall()
+    oids = dict(rows)
+    return [oids[c] for c in columns]
 
 
 def copy_rows(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write rows (tuples in ``columns`` order; JSON columns as text from ``json_text``); returns how many."""
+    """Write rows (tuples in ``columns`` order; JSON columns as dicts); returns how many.
+
+    PostgreSQL: binary COPY (about twice the text format's rate), JSON dumped by orjson.
+    """
     conn = session.connection()
     dbapi = conn.connection.dbapi_connection
     if conn.dialect.name == "postgresql":
+        from psycopg.types.json import set_json_dumps
+
         n = 0
-        with dbapi.cursor() as cur, cur.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
-                n += 1
+        with dbapi.cursor() as cur:  # type: ignore[union-attr]
+            set_json_dumps(_dumps, context=cur)
+            oids = _column_oids(cur, table, columns)
+            with cur.copy(f"copy {table} ({', '.join(columns)}) from stdin (format binary)") as copy:
+                copy.set_types(oids)
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
         return n
     prepared = [tuple(_sqlite_value(v) for v in row) for row in rows]
     cur = dbapi.cursor()  # type: ignore[union-attr]
@@ -63,7 +85,7 @@ def _sqlite_value(v: Any) -> Any:
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, (dict, list)):
-        return orjson.dumps(v).decode()
+        return json_text(v)  # type: ignore[arg-type]
     return v
 
 

@@ -32,3 +32,17 @@ def test_an_officer_batch_must_stay_in_its_office(api) -> None:
     r = api.client.post("/api/v1/acts/batch", json={"acts": [birth(), birth(RABAT_AGDAL)]}, headers=api.officer())
     assert r.status_code == 403 and r.json()["detail"][0]["loc"] == ["body", "acts", 1, "office_code"]
     assert api.count("acts") == 0
+
+
+def test_batch_change_rows_carry_the_same_after_image_as_the_single_path(api) -> None:
+    from sqlalchemy import select
+
+    from registry_api.models import Act, Change
+
+    r = api.client.post("/api/v1/acts/batch", json={"acts": [birth(), death()]}, headers=api.admin())
+    ids = [a["act_id"] for a in r.json()["acts"]]
+    with api.registry.session(write=False) as s:
+        for act_id in ids:
+            image = s.scalars(select(Change.after_image).where(Change.act_id == act_id)).one()
+            assert image == s.get(Act, act_id).as_dict()
+            assert s.get(Act, act_id).registered_at.tzinfo is not None
