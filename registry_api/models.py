@@ -57,7 +57,8 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A column value as it appears in a change-log after-image (UTC timestamps end in Z)."""
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
@@ -68,7 +69,7 @@ def _jsonable(value: Any) -> Any:
 class Base(DeclarativeBase):
     def as_dict(self) -> dict[str, Any]:
         """The row's columns as JSON-ready values: the after-image written to the change log."""
-        return {c.key: _jsonable(getattr(self, c.key)) for c in self.__mapper__.column_attrs}
+        return {c.key: jsonable(getattr(self, c.key)) for c in self.__mapper__.column_attrs}
 
 
 # --------------------------------------------------------------------------- geography

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from registry_api.core.config import Settings
@@ -102,3 +103,19 @@ def page_params(limit: int, offset: int, settings: Settings) -> tuple[int, int]:
     return min(limit, settings.MAX_PAGE), offset
 
 IdPath = Annotated[int, Path(ge=1, le=2**53 - 1, description="Numeric id")]
+
+
+def scoped(q: Select[Any], principal: Principal, office_column: Any, office_code: str | None) -> Select[Any]:
+    """Restrict a listing to what the caller may read: its office (officer), its province
+    (supervisor), everything (analyst, admin); an explicit ``office_code`` outside that is 403."""
+    from registry_api.models import Office
+
+    if principal.role == "officer":
+        if office_code not in (None, principal.office_code):
+            raise ApiError.one(403, "out_of_scope", "query", "office_code", scope=principal.office_code)
+        return q.where(office_column == principal.office_code)
+    if principal.role == "supervisor":
+        q = q.join(Office, Office.office_code == office_column).where(Office.province_code == principal.province_code)
+    if office_code:
+        q = q.where(office_column == office_code)
+    return q

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry_api.core.errors import ApiError, FieldError, raise_if
 from registry_api.core.security import Principal
-from registry_api.models import Act, MarginalNote, Notification, utcnow
+from registry_api.models import Act, MarginalNote, Notification, jsonable, utcnow
 from registry_api.schemas import ActChange, ActFields
 from registry_api.services.bulk import allocate_ids, copy_rows
 from registry_api.services.changes import record_change
@@ -160,14 +160,6 @@ CHANGE_COLUMNS = ("entity_type", "entity_id", "act_id", "office_code", "change_k
                   "actor", "reason", "legal_basis", "changed_at")
 
 
-def _json(v: Any) -> Any:
-    if isinstance(v, dt.datetime):
-        return v.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return v
-
-
 def load_for_update(session: Session, act_id: int) -> Act:
     act = session.execute(select(Act).where(Act.act_id == act_id).with_for_update()).scalar_one_or_none()
     if act is None:
@@ -230,7 +222,7 @@ def change_act(session: Session, act_id: int, body: ActChange, principal: Princi
     current = {k: getattr(act, k) for k in ActFields.model_fields}
     merged = {**current, **body.fields}
     try:
-        checked = ActFields.model_validate(json.loads(json.dumps(merged, default=_json)))
+        checked = ActFields.model_validate(json.loads(json.dumps(merged, default=jsonable)))
     except Exception as exc:  # pydantic ValidationError: re-root its paths under body.fields
         from pydantic import ValidationError
 

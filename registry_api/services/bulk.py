@@ -87,12 +87,3 @@ def _sqlite_value(v: Any) -> Any:
     if isinstance(v, (dict, list)):
         return json_text(v)  # type: ignore[arg-type]
     return v
-
-
-def json_value(v: Any) -> Any:
-    """A column value as it appears in a change-log after-image."""
-    if isinstance(v, dt.datetime):
-        return v.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return v

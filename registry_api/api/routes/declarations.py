@@ -16,11 +16,12 @@ from registry_api.api.deps import (
     SettingsDep,
     require_role,
     run_write,
+    scoped,
 )
 from registry_api.api.routes.acts import mask, present
 from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, ApiError
 from registry_api.core.security import Principal
-from registry_api.models import Declaration, Office, utcnow
+from registry_api.models import Declaration, utcnow
 from registry_api.schemas import (
     ActPublic,
     DeclarationCreate,
@@ -87,15 +88,7 @@ def list_declarations(
 ):
     """An office's declarations; ``pending=true`` sorts by deadline (the work queue)."""
     require_role(principal, "officer", "supervisor", "analyst", "admin")
-    q = select(Declaration)
-    if principal.role == "officer":
-        if office_code not in (None, principal.office_code):
-            raise ApiError.one(403, "out_of_scope", "query", "office_code", scope=principal.office_code)
-        q = q.where(Declaration.office_code == principal.office_code)
-    elif principal.role == "supervisor":
-        q = q.join(Office, Office.office_code == Declaration.office_code).where(Office.province_code == principal.province_code)
-    if office_code:
-        q = q.where(Declaration.office_code == office_code)
+    q = scoped(select(Declaration), principal, Declaration.office_code, office_code)
     if status:
         q = q.where(Declaration.status == status)
     if pending:

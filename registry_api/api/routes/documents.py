@@ -15,9 +15,10 @@ from registry_api.api.deps import (
     SessionDep,
     require_role,
     run_write,
+    scoped,
 )
-from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, ApiError
-from registry_api.models import DocumentRequest, Office
+from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
+from registry_api.models import DocumentRequest
 from registry_api.schemas import (
     DocumentRequestCreate,
     DocumentRequestPublic,
@@ -53,15 +54,7 @@ def list_document_requests(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ):
     require_role(principal, "officer", "supervisor", "analyst", "admin")
-    q = select(DocumentRequest)
-    if principal.role == "officer":
-        if office_code not in (None, principal.office_code):
-            raise ApiError.one(403, "out_of_scope", "query", "office_code", scope=principal.office_code)
-        q = q.where(DocumentRequest.office_code == principal.office_code)
-    elif principal.role == "supervisor":
-        q = q.join(Office, Office.office_code == DocumentRequest.office_code).where(Office.province_code == principal.province_code)
-    if office_code:
-        q = q.where(DocumentRequest.office_code == office_code)
+    q = scoped(select(DocumentRequest), principal, DocumentRequest.office_code, office_code)
     if status:
         q = q.where(DocumentRequest.status == status)
     count = session.scalar(select(func.count()).select_from(q.subquery()))

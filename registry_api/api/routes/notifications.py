@@ -15,10 +15,11 @@ from registry_api.api.deps import (
     SessionDep,
     require_role,
     run_write,
+    scoped,
 )
 from registry_api.api.routes.acts import mask
-from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, ApiError
-from registry_api.models import Notification, Office
+from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
+from registry_api.models import Notification
 from registry_api.schemas import (
     FamilyEventCreate,
     FamilyEventPublic,
@@ -55,15 +56,7 @@ def notification_inbox(
 ):
     """Notifications addressed to an office, oldest first (the order to apply them)."""
     require_role(principal, "officer", "supervisor", "analyst", "admin")
-    q = select(Notification)
-    if principal.role == "officer":
-        if office_code not in (None, principal.office_code):
-            raise ApiError.one(403, "out_of_scope", "query", "office_code", scope=principal.office_code)
-        q = q.where(Notification.to_office_code == principal.office_code)
-    elif principal.role == "supervisor":
-        q = q.join(Office, Office.office_code == Notification.to_office_code).where(Office.province_code == principal.province_code)
-    if office_code:
-        q = q.where(Notification.to_office_code == office_code)
+    q = scoped(select(Notification), principal, Notification.to_office_code, office_code)
     if status:
         q = q.where(Notification.status == status)
     count = session.scalar(select(func.count()).select_from(q.subquery()))
