@@ -35,8 +35,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from sqlalchemy import Date, DateTime, Integer, Table, make_url, select
 from sqlalchemy import BigInteger as SaBigInteger
+from sqlalchemy import Date, DateTime, Integer, Table, make_url
 
 from pipelines.lib.warehouse import RAW_SCHEMA, Warehouse
 from pipelines.lib.writer import PG_LANDING_LOCK, duckdb_writer

@@ -58,7 +58,12 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
         for name in names:
             con.execute(f'create table pub."{name}" as select * from {wh.models_schema}."{name}"')
         info = {"published_at": dt.datetime.now(dt.UTC), **(meta or {})}
-        cols = ", ".join(f'? as "{k}"' for k in info)
+        # typed columns: a None (nothing landed yet) must not make an untyped NULL column
+        types = {"text": "varchar", "bigint": "bigint", "timestamptz": "timestamptz"}
+        cols = ", ".join(
+            f'cast(? as {types[PUBLISH_META_COLUMNS[k]]}) as "{k}"' if k in PUBLISH_META_COLUMNS else f'? as "{k}"'
+            for k in info
+        )
         con.execute(f"create or replace table pub.publish_meta as select {cols}", list(info.values()))
     finally:
         con.execute("detach pub")
@@ -123,10 +128,68 @@ def query(sql: str, params: Sequence[Any] | dict[str, Any] | None = None, wh: Wa
             cols = [d.name for d in cur.description or []]
             return pl.DataFrame(cur.fetchall(), schema=cols, orient="row", infer_schema_length=None)
     con = open_published(wh)
-    return con.execute(sql, params).pl()
+    # DuckDB 2.0: results come from the relation API (a DB-API result has no .pl())
+    return con.sql(sql, params=params).pl()
 
 
 def data_as_of(wh: Warehouse | None = None) -> dict[str, Any]:
     """When the published data was published and the newest change it contains."""
-    df = query("select * from publish_meta", wh=wh)
+    df = query("select * from publish_meta order by published_at desc limit 1", wh=wh)
     return df.row(0, named=True) if df.height else {}
+
+
+# ----------------------------------------------------------------------------- after a run
+PUBLISH_META_COLUMNS = {
+    "published_at": "timestamptz",
+    "run_id": "text",
+    "max_changed_at": "timestamptz",
+    "max_change_id": "bigint",
+    "landed_rows": "bigint",
+    "total_changes": "bigint",
+    "cursor": "text",
+}
+
+
+def _meta_sql(param: str) -> str:
+    """Facts about the landed data, from the raw layer: ``landed_rows`` is what this run landed."""
+    return (
+        "select max(changed_at) as max_changed_at, max(change_id) as max_change_id,"
+        f" count(*) filter (where landing_run_id = {param}) as landed_rows, count(*) as total_changes,"
+        " (select cursor from raw.landing_state where source = 'registry.changes') as cursor"
+        " from raw.registry_changes"
+    )
+
+
+def publish(wh: Warehouse, run_id: str) -> dict[str, Any]:
+    """Publish after a successful build. DuckDB: a new read-only version + CURRENT swap, under the
+    writer lock. PostgreSQL: the models are already live (MVCC); write ``analytics.publish_meta``
+    in one transaction. Returns the meta row plus ``version`` (the published file name or the
+    PostgreSQL schema)."""
+    from pipelines.lib.writer import duckdb_writer
+
+    if wh.is_postgres:
+        import psycopg
+
+        cols = ", ".join(f"{k} {t}" for k, t in PUBLISH_META_COLUMNS.items())
+        with psycopg.connect(wh.pg_dsn) as conn, conn.transaction():
+            conn.execute(f"create schema if not exists {wh.models_schema}")
+            conn.execute(f"create table if not exists {wh.models_schema}.publish_meta ({cols})")
+            row = conn.execute(_meta_sql("%s"), [run_id]).fetchone()
+            meta: dict[str, Any] = {"published_at": dt.datetime.now(dt.UTC), "run_id": run_id,
+                                    **dict(zip(("max_changed_at", "max_change_id", "landed_rows", "total_changes", "cursor"), row, strict=True))}
+            conn.execute(f"delete from {wh.models_schema}.publish_meta")
+            conn.execute(
+                f"insert into {wh.models_schema}.publish_meta ({', '.join(meta)}) values ({', '.join(['%s'] * len(meta))})",
+                list(meta.values()),
+            )
+        return {**meta, "version": f"postgres:{wh.models_schema}"}
+    with duckdb_writer(wh) as con:
+        row = con.execute(_meta_sql("?"), [run_id]).fetchone()
+        meta = {"run_id": run_id, **dict(zip(("max_changed_at", "max_change_id", "landed_rows", "total_changes", "cursor"), row, strict=True))}
+        path = publish_duckdb(con, wh, meta)
+    published = duckdb.connect(str(path), read_only=True)
+    try:
+        meta["published_at"] = published.execute("select published_at from publish_meta").fetchone()[0]  # type: ignore[index]
+    finally:
+        published.close()
+    return {**meta, "version": path.name}

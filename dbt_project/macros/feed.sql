@@ -1,0 +1,66 @@
+{#-
+    Incremental bookkeeping on the landing cursor (docs/dbt.md, "Incremental strategy").
+
+    The registry serves its change feed in (txid, change_id) order and never serves a row behind
+    the cursor (docs/change_feed.md), so that pair orders every landed change: a change landed
+    later always has a greater pair. change_id alone does not (PostgreSQL sequences are not
+    commit order) and neither does wall-clock time. `feed_position` encodes the pair as one
+    sortable text value, zero-padded: '<txid:20>.<change_id:20>'.
+-#}
+{% macro feed_position(txid, change_id) -%}
+    (lpad(cast({{ txid }} as text), 20, '0') || '.' || lpad(cast({{ change_id }} as text), 20, '0'))
+{%- endmacro %}
+
+{#- The newest feed position already reflected in the model being built ('' when empty). -#}
+{% macro watermark(relation=none) -%}
+    (select coalesce(max(feed_position), '') from {{ relation if relation is not none else this }})
+{%- endmacro %}
+
+
+{#-
+    The latest after-image of every entity of one type, plus per-entity facts from the whole
+    change history: the newest feed position, the last change time and, for each kind in
+    `first_at_kinds`, the time of the first change of that kind (`first_<kind>_at`).
+    In an incremental build only entities touched by changes newer than the model's watermark
+    are returned (with their full history, so a late change with a lower version cannot win).
+    One pass: window functions over the entity's changes, no self-join.
+    Columns: entity_id, after_image, version, feed_position, last_changed_at, first_*_at.
+-#}
+{% macro latest_after_images(changes_relation, entity_type, first_at_kinds=[]) -%}
+    select
+        entity_id,
+        after_image,
+        version,
+        entity_feed_position as feed_position,
+        last_changed_at
+        {%- for kind in first_at_kinds %},
+        first_{{ kind }}_at
+        {%- endfor %}
+    from (
+        select
+            entity_id,
+            after_image,
+            version,
+            row_number() over (
+                partition by entity_id
+                order by version desc, feed_position desc
+            ) as version_rank,
+            max(feed_position) over (partition by entity_id) as entity_feed_position,
+            max(changed_at) over (partition by entity_id) as last_changed_at
+            {%- for kind in first_at_kinds %},
+            min(case when change_kind = '{{ kind }}' then changed_at end) over (partition by entity_id)
+                as first_{{ kind }}_at
+            {%- endfor %}
+        from {{ changes_relation }}
+        where entity_type = '{{ entity_type }}'
+        {%- if is_incremental() %}
+            and entity_id in (
+                select entity_id
+                from {{ changes_relation }}
+                where entity_type = '{{ entity_type }}'
+                    and feed_position > {{ civstat.watermark() }}
+            )
+        {%- endif %}
+    ) as ranked
+    where version_rank = 1
+{%- endmacro %}

@@ -1,0 +1,117 @@
+"""``civstat pipeline``, ``civstat sql`` and ``civstat dagster``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("pipeline", help="land registry changes, build the warehouse with dbt, publish (in-process)")
+    p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    p.add_argument("--registry", metavar="URL", help="registry database URL (default: CIVSTAT_REGISTRY_URL)")
+    p.add_argument("--warehouse", metavar="PATH|URL", help="DuckDB file or PostgreSQL URL (default: CIVSTAT_WAREHOUSE)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_pipeline)
+
+    s = subparsers.add_parser("sql", help="read-only SQL on the published warehouse (models by bare name)")
+    s.add_argument("query", help='e.g. "select * from ind_vital_region_month limit 5"')
+    s.add_argument("--format", choices=["csv", "json", "table"], default="csv")
+    s.add_argument("--warehouse", metavar="PATH|URL", help="DuckDB file or PostgreSQL URL (default: CIVSTAT_WAREHOUSE)")
+    s.set_defaults(func=cmd_sql)
+
+    d = subparsers.add_parser("dagster", help="start the Dagster UI and daemon on the pipelines (dagster dev)")
+    d.add_argument("--port", type=int, default=3000)
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--write-config-only", action="store_true", help="write DAGSTER_HOME/dagster.yaml and exit")
+    d.set_defaults(func=cmd_dagster)
+
+
+def _cli_error(message: str) -> Exception:
+    from civstat_cli.main import CliError
+
+    return CliError(message)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [
+        f"status          {'ok' if summary['success'] else 'FAILED'}{' (full refresh)' if summary.get('full_refresh') else ''}",
+        f"landed rows     {summary['landed_rows']}",
+        f"models built    {summary['models_built']}",
+        f"checks          {summary['checks_passed']} passed, {summary['checks_failed']} failed",
+        f"published       {summary['published_version'] or '-'}",
+        f"data as of      {summary['max_changed_at'] or '-'}",
+        f"duration        {summary['duration_s']} s",
+    ]
+    lines += [f"failed check    {c}" for c in summary["failed_checks"][:20]]
+    lines += [f"error           {e}" for e in summary["errors"][:10]]
+    lines += [f"skipped domain  {m}: {why}" for m, why in summary.get("skipped_domains", {}).items()]
+    return "\n".join(lines)
+
+
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    from pipelines.run import run_pipeline
+
+    try:
+        summary = run_pipeline(args.registry, args.warehouse, full_refresh=args.full_refresh)
+    except FileNotFoundError as exc:
+        raise _cli_error(str(exc)) from None
+    print(json.dumps(summary, default=str) if args.json else format_summary(summary))
+    if not summary["success"]:
+        first = (summary["errors"] or summary["failed_checks"] or ["a step failed"])[0]
+        raise _cli_error(f"run {summary['run_id']} failed: {first}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.defs.resources import resolve
+    from pipelines.lib.publish import NotPublishedError, query
+
+    _, wh = resolve(None, args.warehouse)
+    try:
+        df = query(args.query, wh=wh)
+    except NotPublishedError as exc:
+        raise _cli_error(str(exc)) from None
+    except duckdb.Error as exc:
+        raise _cli_error(str(exc).strip().splitlines()[0]) from None
+    except Exception as exc:
+        if exc.__class__.__module__.startswith("psycopg"):
+            raise _cli_error(str(exc).strip().splitlines()[0]) from None
+        raise
+    if args.format == "csv":
+        sys.stdout.write(df.write_csv())
+    elif args.format == "json":
+        sys.stdout.write(df.write_json() + "\n")
+    else:
+        print(df)
+    return 0
+
+
+def cmd_dagster(args: argparse.Namespace) -> int:
+    from pipelines.dagster_config import write_dagster_yaml
+    from pipelines.defs.dbt.project import prepare_dbt_project
+    from pipelines.defs.resources import resolve
+    from pipelines.run import dagster_home
+
+    _, wh = resolve()
+    home = dagster_home(wh.data_dir)
+    path = write_dagster_yaml(home)  # rewritten each start: follows CIVSTAT_DAGSTER_PG_URL
+    storage = "postgres" if os.environ.get("CIVSTAT_DAGSTER_PG_URL") else "sqlite"
+    print(f"DAGSTER_HOME={home} ({path.name}: {storage} storage)")
+    if args.write_config_only:
+        return 0
+    try:
+        prepare_dbt_project()
+    except FileNotFoundError as exc:
+        raise _cli_error(str(exc)) from None
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    exe = Path(sys.executable).with_name("dagster")
+    cmd = [str(exe) if exe.exists() else "dagster", "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)]
+    return subprocess.call(cmd, env=env)

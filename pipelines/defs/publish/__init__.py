@@ -1,0 +1,1 @@
+"""Publish domain: see ``assets.build_publish_asset`` (assembled in ``pipelines.definitions``)."""

@@ -1,0 +1,410 @@
+"""Write a generated history into the registry: same tables, same change log, same invariants.
+
+Entity tables get their final rows; the change log gets one row per step of every entity with
+the after-image ``record_change`` would have written (``Model.as_dict()``, acts with their
+``marginal_notes``), built by the same row functions (``simulator.rows``) that build the stored
+rows, so the image of an entity's last version is its stored row. Change ids follow
+``changed_at`` (then the order of the steps inside one API transaction), so the change feed
+reads the history in time order; on PostgreSQL all rows of one load share the loading
+transaction's ``txid`` (column default).
+
+PostgreSQL: one transaction, ``COPY`` in CSV, the change log streamed in chronological chunks
+that a background thread encodes while the previous chunk is being copied. SQLite: large
+transactions on one connection (WAL kept, ``synchronous=OFF`` for that connection only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from registry_api import models
+from registry_api.core.db import make_engine
+from simulator import rows as R
+from simulator.history import History
+
+CHUNK = 250_000
+CHECKED_EMPTY = ("acts", "marginal_notes", "declarations", "document_requests", "family_events", "notifications", "changes",
+                 "act_counters")
+SEQUENCES = {
+    "acts": "act_id", "changes": "change_id", "marginal_notes": "note_id", "declarations": "declaration_id",
+    "document_requests": "request_id", "notifications": "notification_id", "family_events": "family_event_id",
+}
+ETYPES = ("act", "declaration", "document_request", "notification", "family_event")
+CHANGE_COLUMNS = ("change_id", "entity_type", "entity_id", "act_id", "office_code", "change_kind", "version", "after_image",
+                  "actor", "reason", "legal_basis", "changed_at")
+
+
+class RegistryNotEmpty(Exception):
+    """Bulk history is written into an empty registry only (numbers and ids start from it)."""
+
+
+@dataclass
+class Progress:
+    """Rows written so far, reported to a callback (the CLI draws a tqdm bar from it)."""
+
+    total: int
+    callback: Callable[[int, str], None] | None = None
+    done: int = 0
+
+    def advance(self, n: int, what: str) -> None:
+        self.done += n
+        if self.callback:
+            self.callback(n, what)
+
+
+# ------------------------------------------------------------------------------ entity tables
+def tables(h: History, fmt: R.Fmt) -> Iterator[tuple[str, list[str], Callable[[int, int], pl.DataFrame], int]]:
+    """(table, columns, chunk maker, rows) for each entity table, in foreign-key order."""
+    specs: list[tuple[str, type[models.Base], pl.DataFrame, Callable[[pl.DataFrame, R.Fmt], pl.DataFrame]]] = [
+        ("acts", models.Act, h.acts, R.acts),
+        ("marginal_notes", models.MarginalNote, h.notes, R.notes),
+        ("declarations", models.Declaration, h.declarations, R.declarations),
+        ("document_requests", models.DocumentRequest, h.requests, R.requests),
+        ("family_events", models.FamilyEvent, h.family_events, R.family_events),
+        ("notifications", models.Notification, h.notifications,
+         lambda df, fmt: R.notifications(df, fmt, h.acts, h.family_events)),
+    ]
+    for table, model, frame, fn in specs:
+        def make(offset: int, length: int, frame: pl.DataFrame = frame, fn: Callable[..., pl.DataFrame] = fn) -> pl.DataFrame:
+            return fn(frame.slice(offset, length), fmt)
+
+        yield table, R.columns(model), make, frame.height
+    yield "act_counters", R.columns(models.ActCounter), lambda o, n: R.counters(h.counters.slice(o, n)), h.counters.height
+
+
+def change_count(h: History) -> int:
+    return (h.act_changes.height + h.declaration_changes.height + h.request_changes.height + h.notification_changes.height
+            + h.family_events.height)
+
+
+def total_rows(h: History) -> int:
+    return (h.acts.height + h.notes.height + h.declarations.height + h.requests.height + h.family_events.height
+            + h.notifications.height + h.counters.height + change_count(h))
+
+
+# ------------------------------------------------------------------------------ the change log
+def change_order(h: History) -> pl.DataFrame:
+    """Every change as (ts, prio, etype, entity_id, version, ref), in change_id order; ``ref``
+    is the row of the change in its entity's change frame."""
+    def part(df: pl.DataFrame, etype: int, entity: str, ts: str = "ts", prio: str | None = "prio") -> pl.DataFrame:
+        return df.select(
+            pl.col(ts).alias("ts"),
+            (pl.col(prio) if prio else pl.lit(0)).cast(pl.Int8).alias("prio"),
+            pl.lit(etype, dtype=pl.Int8).alias("etype"),
+            pl.col(entity).cast(pl.Int64).alias("entity_id"),
+            (pl.col("version") if "version" in df.columns else pl.lit(1)).cast(pl.Int32).alias("version"),
+            pl.int_range(0, pl.len(), dtype=pl.Int64).alias("ref"),
+        )
+
+    order = pl.concat([
+        part(h.act_changes, 0, "act_id"),
+        part(h.declaration_changes, 1, "declaration_id"),
+        part(h.request_changes, 2, "request_id", prio=None),
+        part(h.notification_changes, 3, "notification_id"),
+        part(h.family_events, 4, "family_event_id", ts="recorded_ts", prio=None),
+    ])
+    return order.sort(["ts", "prio", "etype", "entity_id", "version"])
+
+
+def _notes_json(h: History) -> pl.DataFrame:
+    """``marginal_notes`` of each (act, version) that has any, as JSON arrays."""
+    if h.notes.height == 0:
+        return pl.DataFrame(schema={"act_id": pl.Int64, "version": pl.Int32, "notes_json": pl.String})
+    nj = R.notes(h.notes, "json").select("note_id", "act_id", pl.struct(pl.all()).struct.json_encode().alias("nj"))
+    nj = nj.join(h.notes.select("note_id", "added_in"), on="note_id")
+    versions = h.act_changes.filter(pl.col("n_versions") > 1).select("act_id", "version")
+    return versions.join(nj, on="act_id").filter(pl.col("added_in") <= pl.col("version")).group_by("act_id", "version").agg(
+        pl.format("[{}]", pl.col("nj").sort_by("note_id").str.join(",")).alias("notes_json")
+    ).cast({"act_id": pl.Int64, "version": pl.Int32})
+
+
+def _json(df: pl.DataFrame) -> pl.Series:
+    return df.select(pl.struct(pl.all()).struct.json_encode().alias("after_image"))["after_image"]
+
+
+def _meta(df: pl.DataFrame, entity_type: str, entity: str, pos: pl.Series, kind: str = "kind") -> pl.DataFrame:
+    return pl.DataFrame({"pos": pos}).hstack(df.select(
+        pl.lit(entity_type).alias("entity_type"), pl.col(entity).cast(pl.Int64).alias("entity_id"),
+        pl.col(kind).alias("change_kind"), pl.col("version").cast(pl.Int32),
+    ))
+
+
+def _act_rows(h: History, ch: pl.DataFrame, pos: pl.Series, notes_json: pl.DataFrame, fmt: R.Fmt) -> pl.DataFrame:
+    base = h.acts.drop("version", "updated_ts", "given_variant", "family_variant", "status", "cancel_reason").gather(
+        ch["act_id"] - 1)
+    state = ch.select(
+        pl.col("version"), pl.col("ts").alias("updated_ts"),
+        pl.col("given_variant").fill_null(False), pl.col("family_variant").fill_null(False),
+        pl.col("sex_override"), pl.col("minute_override"), pl.col("mother_override"),
+        pl.when(pl.col("cancelled").fill_null(False)).then(pl.lit("cancelled")).otherwise(pl.lit("active")).alias("status"),
+        pl.col("cancel_reason"),
+    )
+    v = base.hstack(state).with_columns(
+        sex=pl.coalesce("sex_override", "sex_base").cast(pl.Int8),
+        event_minute=pl.coalesce("minute_override", "minute_base").cast(pl.Int16),
+        mother_age=pl.coalesce("mother_override", "mother_age_base").cast(pl.Int16),
+    )
+    rows = R.acts(v, "json")
+    notes = ch.select(pl.col("act_id").cast(pl.Int64), "version").join(
+        notes_json, on=["act_id", "version"], how="left", maintain_order="left")["notes_json"].fill_null("[]")
+    image = (_json(rows).str.strip_suffix("}") + pl.lit(',"marginal_notes":') + notes + pl.lit("}"))
+    return _meta(ch, "act", "act_id", pos).with_columns(
+        act_id=rows["act_id"], office_code=rows["office_code"], after_image=image,
+        reason=ch["reason"].cast(pl.String), legal_basis=ch["legal_basis"].cast(pl.String),
+    )
+
+
+def _declaration_rows(h: History, ch: pl.DataFrame, pos: pl.Series) -> pl.DataFrame:
+    base = h.declarations.drop("status", "version", "review_started_ts", "decided_ts", "act_id").gather(ch["declaration_id"] - 1)
+    v = base.hstack(ch.select(
+        "status", "version", "review_started_ts", "decided_ts", pl.col("state_act_id").alias("act_id"),
+    ))
+    rows = R.declarations(v, "json")
+    reason = pl.when(ch["kind"] == "reject").then(rows["rejection_reason"]).otherwise(ch["reason"])
+    return _meta(ch, "declaration", "declaration_id", pos).with_columns(
+        act_id=rows["act_id"], office_code=rows["office_code"], after_image=_json(rows),
+        reason=pl.select(reason).to_series(), legal_basis=pl.lit(None, dtype=pl.String),
+    )
+
+
+def _request_rows(h: History, ch: pl.DataFrame, pos: pl.Series) -> pl.DataFrame:
+    base = h.requests.drop("status", "version").gather(ch["request_id"] - 1)
+    v = base.hstack(ch.select("status", "version")).with_columns(
+        issued_ts=pl.when(pl.col("version") >= 2).then(pl.col("issued_ts")))
+    rows = R.requests(v, "json")
+    return _meta(ch, "document_request", "request_id", pos).with_columns(
+        act_id=rows["act_id"], office_code=rows["office_code"], after_image=_json(rows),
+        reason=pl.lit(None, dtype=pl.String), legal_basis=pl.lit(None, dtype=pl.String),
+    )
+
+
+def _notification_rows(h: History, ch: pl.DataFrame, pos: pl.Series) -> pl.DataFrame:
+    base = h.notifications.drop("status", "version").gather(ch["notification_id"] - 1)
+    v = base.hstack(ch.select("status", "version")).with_columns(
+        received_ts=pl.when(pl.col("version") >= 2).then(pl.col("received_ts")),
+        applied_ts=pl.when(pl.col("version") >= 3).then(pl.col("applied_ts")),
+        marginal_note_id=pl.when(pl.col("version") >= 3).then(pl.col("marginal_note_id")),
+    )
+    rows = R.notifications(v, "json", h.acts, h.family_events)
+    return _meta(ch, "notification", "notification_id", pos).with_columns(
+        act_id=rows["target_act_id"], office_code=rows["to_office_code"], after_image=_json(rows),
+        reason=pl.lit(None, dtype=pl.String), legal_basis=pl.lit(None, dtype=pl.String),
+    )
+
+
+def _family_rows(h: History, ch: pl.DataFrame, pos: pl.Series) -> pl.DataFrame:
+    rows = R.family_events(ch, "json")
+    return pl.DataFrame({"pos": pos}).with_columns(
+        entity_type=pl.lit("family_event"), entity_id=rows["family_event_id"], change_kind=pl.lit("create"),
+        version=pl.lit(1, dtype=pl.Int32), act_id=pl.lit(None, dtype=pl.Int64), office_code=rows["husband_birth_office_code"],
+        after_image=_json(rows), reason=pl.lit(None, dtype=pl.String), legal_basis=pl.lit(None, dtype=pl.String),
+    )
+
+
+def change_rows(h: History, order: pl.DataFrame, first_id: int, notes_json: pl.DataFrame, fmt: R.Fmt) -> pl.DataFrame:
+    """The ``changes`` rows for a slice of ``change_order`` starting at change id ``first_id``."""
+    order = order.with_columns(pos=pl.int_range(0, pl.len(), dtype=pl.Int64))
+    parts = []
+    for etype, (frame, fn) in enumerate((
+        (h.act_changes, lambda ch, pos: _act_rows(h, ch, pos, notes_json, fmt)),
+        (h.declaration_changes, lambda ch, pos: _declaration_rows(h, ch, pos)),
+        (h.request_changes, lambda ch, pos: _request_rows(h, ch, pos)),
+        (h.notification_changes, lambda ch, pos: _notification_rows(h, ch, pos)),
+        (h.family_events, lambda ch, pos: _family_rows(h, ch, pos)),
+    )):
+        sel = order.filter(pl.col("etype") == etype)
+        if sel.height:
+            parts.append(fn(frame.gather(sel["ref"]), sel["pos"]))
+    out = pl.concat(parts, how="diagonal_relaxed").sort("pos")
+    ts = order.sort("pos")["ts"]
+    return out.with_columns(
+        change_id=pl.col("pos") + first_id,
+        actor=pl.lit(R.ACTOR),
+        changed_at=pl.select(R.ts(pl.lit(ts), fmt)).to_series(),
+    ).select(CHANGE_COLUMNS)
+
+
+def change_chunks(h: History, fmt: R.Fmt, chunk: int = CHUNK) -> Iterator[pl.DataFrame]:
+    order = change_order(h)
+    notes_json = _notes_json(h)
+    for off in range(0, order.height, chunk):
+        yield change_rows(h, order.slice(off, chunk), off + 1, notes_json, fmt)
+
+
+def _prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Run ``items`` in a background thread (polars releases the GIL) so the next chunk is
+    encoded while the database ingests the current one."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    done = object()
+    failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put(item)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            failure.append(exc)
+        finally:
+            q.put(done)
+
+    thread = threading.Thread(target=work, name="simulator-encode", daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            yield item
+        if failure:
+            raise failure[0]
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                q.get_nowait()
+        thread.join(timeout=30)
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+def _csv(df: pl.DataFrame, cols: list[str] | tuple[str, ...]) -> bytes:
+    return df.select(cols).write_csv(include_header=False, null_value="").encode()
+
+
+def _drop_secondary_indexes(cur: Any) -> list[str]:
+    """Drop the non-unique indexes of the loaded tables; returns their definitions."""
+    tables = [t for t in CHECKED_EMPTY if t != "act_counters"]
+    cur.execute(
+        "select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename = any(%s) "
+        "and indexdef not like 'CREATE UNIQUE%%'", (tables,))
+    found = cur.fetchall()
+    for name, _ in found:
+        cur.execute(f'drop index "{name}"')
+    return [definition for _, definition in found]
+
+
+def load_postgres(url: str, h: History, progress: Progress) -> dict[str, float]:
+    """One transaction: entity tables, then the change log, then sequences and counters."""
+    import psycopg
+
+    timings: dict[str, float] = {}
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("set local synchronous_commit = off")
+        cur.execute(f"lock table {', '.join(CHECKED_EMPTY)} in exclusive mode")
+        for table in CHECKED_EMPTY:
+            cur.execute(f"select exists (select 1 from {table})")
+            if cur.fetchone()[0]:  # type: ignore[index]
+                raise RegistryNotEmpty(f"table {table} already has rows; bulk history needs an empty registry")
+        # the tables are empty: build their secondary indexes once at the end instead of
+        # maintaining them row by row (primary keys and unique constraints stay in force)
+        indexes = _drop_secondary_indexes(cur)
+        t0 = time.perf_counter()
+
+        def entity_chunks() -> Iterator[tuple[str, list[str], bytes, int]]:
+            for table, cols, make, n in tables(h, "pg"):
+                for off in range(0, n, CHUNK):
+                    chunk = make(off, CHUNK)
+                    yield table, cols, _csv(chunk, cols), chunk.height
+
+        for table, cols, data, n in _prefetch(entity_chunks()):
+            with cur.copy(f"copy {table} ({', '.join(cols)}) from stdin (format csv)") as cp:
+                cp.write(data)
+            progress.advance(n, table)
+        timings["entity_tables_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        cols = ", ".join(CHANGE_COLUMNS)
+        for data, n in _prefetch((_csv(c, CHANGE_COLUMNS), c.height) for c in change_chunks(h, "pg")):
+            with cur.copy(f"copy changes ({cols}) from stdin (format csv)") as cp:
+                cp.write(data)
+            progress.advance(n, "changes")
+        t1 = time.perf_counter()
+        cur.execute("set local maintenance_work_mem = '256MB'")
+        for definition in indexes:
+            cur.execute(definition)
+        timings["indexes_s"] = time.perf_counter() - t1
+        for table, pk in SEQUENCES.items():
+            cur.execute(
+                f"select setval(pg_get_serial_sequence('{table}', '{pk}'), coalesce(max({pk}), 1), max({pk}) is not null) from {table}"
+            )
+        timings["changes_s"] = time.perf_counter() - t0
+        conn.commit()
+    return timings
+
+
+# ------------------------------------------------------------------------------ SQLite
+def _sqlite_rows(df: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    dates = [c for c, t in df.schema.items() if t == pl.Date]
+    if dates:
+        df = df.with_columns([pl.col(c).cast(pl.String) for c in dates])
+    return df.iter_rows()
+
+
+def load_sqlite(url: str, h: History, progress: Progress) -> dict[str, float]:
+    """Large transactions on one connection. On failure every table this load wrote to is
+    emptied again (they were empty before: the load refuses a registry with data)."""
+    timings: dict[str, float] = {}
+    engine = make_engine(url)
+    raw = engine.raw_connection()
+    con = raw.driver_connection
+    try:
+        con.execute("pragma synchronous=off")
+        con.execute("pragma cache_size=-262144")
+        con.execute("begin immediate")
+        for table in CHECKED_EMPTY:
+            if con.execute(f"select exists (select 1 from {table})").fetchone()[0]:
+                con.execute("rollback")
+                raise RegistryNotEmpty(f"table {table} already has rows; bulk history needs an empty registry")
+        try:
+            t0 = time.perf_counter()
+
+            def entity_chunks() -> Iterator[tuple[str, list[str], pl.DataFrame]]:
+                for table, cols, make, n in tables(h, "sqlite"):
+                    for off in range(0, n, CHUNK):
+                        yield table, cols, make(off, CHUNK).select(cols)
+
+            for table, cols, chunk in _prefetch(entity_chunks()):
+                con.executemany(f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+                                _sqlite_rows(chunk))
+                progress.advance(chunk.height, table)
+            con.execute("commit")
+            timings["entity_tables_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            sql = f"insert into changes ({', '.join(CHANGE_COLUMNS)}) values ({', '.join('?' * len(CHANGE_COLUMNS))})"
+            for chunk in _prefetch(change_chunks(h, "sqlite")):
+                con.execute("begin immediate")
+                con.executemany(sql, chunk.iter_rows())
+                con.execute("commit")
+                progress.advance(chunk.height, "changes")
+            timings["changes_s"] = time.perf_counter() - t0
+        except BaseException:
+            with contextlib.suppress(Exception):
+                con.execute("rollback")
+            _sqlite_cleanup(con)
+            raise
+    finally:
+        raw.close()
+        engine.dispose()
+    return timings
+
+
+def _sqlite_cleanup(con: Any) -> None:
+    con.execute("begin immediate")
+    for table in ("changes", "act_counters", "notifications", "family_events", "document_requests", "declarations",
+                  "marginal_notes", "acts"):
+        con.execute(f"delete from {table}")
+    con.execute("commit")
+
+
+def load(url: str, h: History, progress: Progress) -> dict[str, float]:
+    if url.startswith("sqlite"):
+        return load_sqlite(url, h, progress)
+    return load_postgres(url, h, progress)
+
