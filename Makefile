@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` and `make test` (README.md).
-PYTHON ?= $(shell for p in python3.12 python3.11 python3.13 python3; do command -v $$p >/dev/null 2>&1 && { echo $$p; break; }; done)
+# The first interpreter that really runs and is 3.11-3.13 (pyenv shims may exist but not run).
+PYTHON ?= $(shell for p in python3 python3.12 python3.11 python3.13; do $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
@@ -12,6 +13,7 @@ export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 .PHONY: install demo demo-once test bench lint
 
 $(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "civstat needs Python 3.11-3.13 (python3 on PATH)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
