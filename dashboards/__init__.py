@@ -1,0 +1,1 @@
+"""Streamlit dashboards (entry point: dashboards/app.py; pages under views/ run as scripts)."""
