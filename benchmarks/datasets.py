@@ -123,6 +123,7 @@ def main() -> int:
             info = build(data_dir, args.acts, args.seed)
         root = data_dir / "bench-releases"
         shutil.rmtree(root, ignore_errors=True)
+        load_before = os.getloadavg()
         cold_s, cold = release(data_dir, info["registry_url"], root)
         warm_s, warm = release(data_dir, info["registry_url"], root)
         assert [r.version for r in cold] == [r.version for r in warm], "same inputs must give the same versions"
@@ -134,7 +135,11 @@ def main() -> int:
         rows = sum(r.rows for r in cold)
         report = {
             "benchmark": "datasets",
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                # the machine is shared: the 1-minute load average before and after tells how busy it was
+                "load_average_before_after": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
+            },
             "warehouse": {k: v for k, v in info.items() if k != "registry_url"},
             "releases": [
                 {

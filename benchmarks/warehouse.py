@@ -180,7 +180,7 @@ def _live_writer(url: str, rate: float, log: list[tuple[int, float]], stop: thre
         reg.dispose()
 
 
-def bench_freshness(url: str, wh: Any, seconds: float, rate: float, interval_s: float) -> dict[str, Any]:
+def bench_freshness(url: str, wh: Any, seconds: float, rate: float, interval_s: float, drain_s: float = 900) -> dict[str, Any]:
     """Commit → visible in the published fct_* tables, while watch() runs micro-batches."""
     from pipelines.lib.publish import query
     from pipelines.run import watch
@@ -204,7 +204,7 @@ def bench_freshness(url: str, wh: Any, seconds: float, rate: float, interval_s: 
                     visible_at[act_id] = now
             time.sleep(0.5)
     # let the last micro-batch finish so every written act can be seen
-    drain_end = time.monotonic() + 180
+    drain_end = time.monotonic() + drain_s
     while time.monotonic() < drain_end and len(visible_at) < len(written):
         with contextlib.suppress(Exception):
             top = query("select max(act_id) as m from (select act_id from fct_birth union all select act_id from fct_death)", wh=wh).item()
@@ -217,7 +217,8 @@ def bench_freshness(url: str, wh: Any, seconds: float, rate: float, interval_s: 
     watcher.join(600)
     lags = sorted(visible_at[a] - t for a, t in written if a in visible_at)
     if not lags:
-        return {"acts_written": len(written), "acts_seen": 0, "runs": len(runs)}
+        return {"acts_written": len(written), "acts_seen": 0, "microbatches": len(runs),
+                "microbatch_s": [r["duration_s"] for r in runs], "note": f"no act visible within {seconds + drain_s:.0f}s"}
     p = statistics.quantiles(lags, n=100) if len(lags) >= 2 else [lags[0]] * 99
     return {
         "acts_written": len(written),
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--live-seconds", type=float, default=0, help="freshness under live load (0 = skip)")
     ap.add_argument("--live-rate", type=float, default=50.0, help="acts/s written during the freshness test")
     ap.add_argument("--interval", type=float, default=5.0, help="watch loop interval (s)")
+    ap.add_argument("--drain", type=float, default=900.0, help="after the live load, wait this long for the last acts (s)")
     args = ap.parse_args(argv)
 
     from pipelines.lib.warehouse import Warehouse
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                 results["builds"] = bench_builds(url, wh)
                 print_table("dbt builds (in-process Dagster run: land + dbt build + tests + publish)", [results["builds"]])
             if args.live_seconds > 0 and not args.skip_build:
-                results["freshness"] = bench_freshness(url, wh, args.live_seconds, args.live_rate, args.interval)
+                results["freshness"] = bench_freshness(url, wh, args.live_seconds, args.live_rate, args.interval, args.drain)
                 print_table("freshness under live load", [results["freshness"]])
     path = write_results("warehouse", results)
     print(f"\nwrote {path}")

@@ -249,7 +249,9 @@ def _protect_cached(
     if path.exists():
         with np.load(path) as z:
             mask = np.unpackbits(z["mask"], count=values.size).astype(bool).reshape(values.shape)
-            return Protection(mask, *(int(x) for x in z["stats"]))
+            stats = [int(x) for x in z["stats"]]
+        if mask[(values >= 1) & (values < min_count)].all():  # a damaged file is recomputed, never trusted
+            return Protection(mask, *stats)
     result = _protect_block(dims, values, min_count, candidates)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f".{path.name}.{os.getpid()}.tmp"

@@ -45,6 +45,7 @@ class QualityConfig:
     sample_keys: int = 10
     docs_keep_runs: int = 5
     results_keep_days: int = 90
+    duckdb_memory_limit: str = "4GB"
     national_id_pattern: str = r"^[A-Z]{1,2}[0-9]{4,6}$"
     sex_ratio_min_births: int = 1000
     sex_ratio_low: float = 100.0
@@ -93,6 +94,7 @@ def load_config(path: Path | str | None = None) -> QualityConfig:
         sample_keys=int(eng.get("sample_keys", d.sample_keys)),
         docs_keep_runs=int(eng.get("docs_keep_runs", d.docs_keep_runs)),
         results_keep_days=int(eng.get("results_keep_days", d.results_keep_days)),
+        duckdb_memory_limit=str(eng.get("duckdb_memory_limit", d.duckdb_memory_limit)),
         national_id_pattern=str(nid.get("pattern", d.national_id_pattern)),
         sex_ratio_min_births=int(sr.get("min_births", d.sex_ratio_min_births)),
         sex_ratio_low=float(sr.get("low", d.sex_ratio_low)),

@@ -119,8 +119,11 @@ class QualityDB:
 
 
 @contextmanager
-def connect(wh: Warehouse | None = None, timeout_s: float = 600.0) -> Iterator[QualityDB]:
-    """Open the working warehouse for a quality run (waits for the DuckDB writer lock)."""
+def connect(wh: Warehouse | None = None, timeout_s: float = 600.0, memory_limit: str | None = None) -> Iterator[QualityDB]:
+    """Open the working warehouse for a quality run (waits for the DuckDB writer lock).
+
+    ``memory_limit`` caps DuckDB (default: ``engine.duckdb_memory_limit``); beyond it DuckDB
+    spills to disk instead of growing to 80% of the machine's memory, its default."""
     wh = wh or Warehouse.from_settings()
     if wh.is_postgres:
         import psycopg
@@ -131,5 +134,11 @@ def connect(wh: Warehouse | None = None, timeout_s: float = 600.0) -> Iterator[Q
         return
     from pipelines.lib.writer import duckdb_writer
 
+    if memory_limit is None:
+        from quality.config import default_config
+
+        memory_limit = default_config().duckdb_memory_limit
     with duckdb_writer(wh, timeout_s) as con:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute("set preserve_insertion_order = false")
         yield QualityDB(wh, con)

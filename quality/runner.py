@@ -283,10 +283,11 @@ def run_checks(
     outcomes: list[CheckOutcome] = []
     validations: dict[str, Any] = {}
     suites: dict[str, gx.ExpectationSuite] = {}
-    with (connect(wh) if db is None else _given(db)) as qdb:
+    limit = (config or default_config()).duckdb_memory_limit
+    with (connect(wh, memory_limit=limit) if db is None else _given(db)) as qdb:
         store.ensure_tables(qdb)
         inputs = _inputs(qdb, run_id, config, registry, now, full)
-        store.prune_results(qdb, inputs.config.results_keep_days)
+        store.prune_results(qdb, inputs.config.results_keep_days, inputs.now)
         for check in specs:
             t0 = time.perf_counter()
             out = CheckOutcome(check.name, run_id)
@@ -350,7 +351,8 @@ def validate(
         raise KeyError(f"no suite or model named {name!r}; known suites: {', '.join(sorted(SUITES))}")
     if df is not None:
         specs = [s for s in specs if not s.name.endswith("__schema")][:1]
-    ctx = _given(wh) if isinstance(wh, QualityDB) else connect(wh or Warehouse.from_settings())
+    limit = (config or default_config()).duckdb_memory_limit
+    ctx = _given(wh) if isinstance(wh, QualityDB) else connect(wh or Warehouse.from_settings(), memory_limit=limit)
     results: list[Result] = []
     with ctx as db:
         if persist:

@@ -99,9 +99,10 @@ def clear_quarantine(db: QualityDB, suite: str, keys: Iterable[str] | None = Non
         db.execute(f"delete from {q} where suite = ?", [suite])
 
 
-def prune_results(db: QualityDB, keep_days: int) -> None:
-    """Results older than ``keep_days`` go: the table is copied into every published version."""
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)
+def prune_results(db: QualityDB, keep_days: int, now: dt.datetime) -> None:
+    """Results older than ``keep_days`` before ``now`` (the run's clock) go: the table is copied
+    into every published version."""
+    cutoff = now - dt.timedelta(days=keep_days)
     db.execute(f"delete from {table(db, RESULTS)} where checked_at < ?", [cutoff])
 
 
