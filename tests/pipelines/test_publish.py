@@ -28,6 +28,7 @@ from pipelines.lib.publish import query
 from pipelines.lib.warehouse import Warehouse
 wh = Warehouse(sys.argv[1], Path(sys.argv[2]))
 stop = Path(sys.argv[3])
+ready = stop.with_name("ready")
 out = {"latencies": [], "errors": [], "counts": []}
 while not stop.exists():
     t = time.perf_counter()
@@ -37,6 +38,7 @@ while not stop.exists():
     except Exception as exc:
         out["errors"].append(repr(exc))
     out["latencies"].append(time.perf_counter() - t)
+    ready.touch()
 print(json.dumps(out))
 """
 
@@ -65,7 +67,10 @@ def test_dashboard_queries_never_wait_on_pipeline_writes(sqlite_registry_url: st
         [sys.executable, "-c", READER, wh.target, str(wh.data_dir), str(stop)],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
     )
-    time.sleep(2.0)  # the reader is up and querying
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "ready").exists():  # the reader is up and querying
+        assert time.monotonic() < deadline and reader.poll() is None, "reader did not start"
+        time.sleep(0.1)
     writer_held = time.perf_counter()
     for i in range(3):
         _long_write(wh, 1.5)
@@ -137,19 +142,19 @@ def test_nothing_published_is_a_clear_error(duckdb_warehouse: Warehouse) -> None
         query("select 1", wh=duckdb_warehouse)
 
 
-def _pg_reader(dsn: str, data_dir: str, seconds: float, q: Any) -> None:
+def _pg_reader(dsn: str, data_dir: str, ready: Any, stop: Any, q: Any) -> None:
     from pipelines.lib.publish import query as q_
 
     wh = Warehouse(dsn, Path(data_dir))
     lat, errs, counts = [], [], []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while not stop.is_set():
         t = time.perf_counter()
         try:
             counts.append(q_("select count(*) as n from fct_demo", wh=wh).item())
         except Exception as exc:  # noqa: BLE001 - sent back
             errs.append(repr(exc))
         lat.append(time.perf_counter() - t)
+        ready.set()
     q.put((lat, errs, counts))
 
 
@@ -158,14 +163,16 @@ def test_postgres_readers_keep_reading_while_a_build_rewrites_a_model(pg_warehou
         conn.execute("create schema analytics")
         conn.execute("create table analytics.fct_demo as select generate_series(1, 10) as id")
     ctx = mp.get_context("spawn")
-    q = ctx.Queue()
-    proc = ctx.Process(target=_pg_reader, args=(pg_warehouse.pg_dsn, str(pg_warehouse.data_dir), 6.0, q))
+    q, ready, stop = ctx.Queue(), ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_pg_reader, args=(pg_warehouse.pg_dsn, str(pg_warehouse.data_dir), ready, stop, q))
     proc.start()
-    time.sleep(2.0)
+    assert ready.wait(120), "reader did not start"
     with psycopg.connect(pg_warehouse.pg_dsn) as conn, conn.transaction():  # what a dbt incremental does
         conn.execute("delete from analytics.fct_demo")
         conn.execute("insert into analytics.fct_demo select generate_series(1, 20)")
         time.sleep(2.0)
+    time.sleep(1.0)
+    stop.set()
     lat, errs, counts = q.get(timeout=60)
     proc.join(10)
     assert errs == []
