@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def civstat(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "civstat_cli.main", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    return subprocess.run([sys.executable, "-m", "civstat_cli.main", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=1500)
 
 
 def test_token_create_prints_the_token_alone_and_bad_input_is_one_line(tmp_path: Path) -> None:
@@ -23,6 +25,7 @@ def test_token_create_prints_the_token_alone_and_bad_input_is_one_line(tmp_path:
     assert missing.returncode == 2 and "needs --province" in missing.stderr
 
 
+@pytest.mark.timeout(1500)
 def test_demo_once_runs_the_platform_end_to_end(tmp_path: Path) -> None:
     env = {**os.environ, "CIVSTAT_DATA_DIR": str(tmp_path / "data")}
     out = civstat("demo", "--once", "--no-history", "--port", "18099", env=env)
