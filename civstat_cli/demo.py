@@ -179,9 +179,28 @@ def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+def demo_pseudonym_keys(data_dir: Path) -> None:
+    """Per-sector pseudonym secrets for the demo: random, made once, kept under DATA_DIR (never in
+    the repository). A real deployment sets CIVSTAT_PSEUDONYM_KEYS from its secret store."""
+    import secrets
+
+    if os.environ.get("CIVSTAT_PSEUDONYM_KEYS"):
+        return
+    path = data_dir / "pseudonym_keys"
+    if not path.exists():
+        sectors = ("health", "statistics", "elections", "social_protection", "planning", "public")
+        path.write_text(",".join(f"{s}={secrets.token_urlsafe(32)}" for s in sectors))
+        path.chmod(0o600)
+    os.environ["CIVSTAT_PSEUDONYM_KEYS"] = path.read_text().strip()
+
+
 def run(args: argparse.Namespace) -> int:
     from registry_api.core.config import get_settings
 
+    data_dir = Path(os.environ.get("CIVSTAT_DATA_DIR", "data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    demo_pseudonym_keys(data_dir)
+    get_settings.cache_clear()
     settings = get_settings()
     data_dir = Path(settings.DATA_DIR).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
