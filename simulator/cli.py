@@ -96,7 +96,7 @@ def _live(args: argparse.Namespace, CliError: type[Exception]) -> int:
         raise CliError("--live needs --token-file (create one with: civstat simulate --mint-tokens FILE)")
     try:
         tokens = json.loads(args.token_file.read_text(encoding="utf-8"))
-        if not tokens.get("offices") or not tokens.get("admin") or not tokens.get("portal"):
+        if not (tokens.get("offices") or tokens.get("officers")) or not tokens.get("admin") or not tokens.get("portal"):
             raise ValueError
     except FileNotFoundError:
         raise CliError(f"token file {args.token_file} not found") from None

@@ -15,7 +15,7 @@ import numpy as np
 from registry_api.services import rules
 from simulator import calibration as cal
 from simulator.names import ABROAD, given, national_ids, sample_family
-from simulator.timeline import Timeline, day_number
+from simulator.timeline import Timeline, day_number, from_day
 
 PLACES = ("home", "health_facility", "institution", "public_place", "abroad", "other")
 P_HOME, P_FACILITY, P_INSTITUTION, P_PUBLIC, P_ABROAD, P_OTHER = range(6)
@@ -493,6 +493,24 @@ class Registration:
     reject_reason: np.ndarray  # int8
 
 
+def declaration_deadlines(tl: Timeline, act_type: np.ndarray, consular: np.ndarray, channel: np.ndarray, place: np.ndarray,
+                          ix: np.ndarray) -> np.ndarray:
+    """Deadline of each declaration, from the API's own rule (``services.declarations.deadline_for``)
+    evaluated once per day of the timeline for each combination that occurs."""
+    from registry_api.services.declarations import deadline_for
+
+    out = np.zeros(len(ix), dtype=np.int64)
+    keys = np.stack([act_type.astype(np.int64), consular.astype(np.int64), channel.astype(np.int64), place.astype(np.int64)], axis=1)
+    combos, inverse = np.unique(keys, axis=0, return_inverse=True)
+    days = [from_day(tl.base + i) for i in range(len(tl.working))]
+    for k, (t, c, ch, p) in enumerate(combos):
+        table = np.array([day_number(deadline_for(ACT_TYPES[t], d, consular=bool(c), channel=("portal", "institution")[ch],
+                                                  place_kind=PLACES[p])) for d in days], dtype=np.int64)
+        rows = inverse.ravel() == k
+        out[rows] = table[ix[rows]]
+    return out
+
+
 REJECTION_REASONS = (
     "Certificat médical d'accouchement illisible",
     "Pièces justificatives manquantes",
@@ -547,7 +565,7 @@ def register(rng: np.random.Generator, tl: Timeline, ev: Cols) -> Registration:
     institution = ((ev["place"] == P_FACILITY) & decree & (rng.random(n) < dcfg["institution_share_after_decree"])) | (
         is_death & (ev["place"] == P_INSTITUTION) & (rng.random(n) < 0.8))
     channel = (has_decl & institution).astype(np.int8)
-    ddl = np.where(is_death & (channel == 1) & (ev["place"] == P_INSTITUTION), tl.deadline["death_institution"][ix], legal)
+    ddl = declaration_deadlines(tl, ev["act_type"], consular, channel, ev["place"], ix)
     sub_delay = np.where(channel == 1, (rng.random(n) < 0.4).astype(np.int64),
                          np.floor(lognormal_days(rng, n, 1.5, 1.0)).astype(np.int64))
     submit_day = np.minimum(event_day + sub_delay, ddl)

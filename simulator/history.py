@@ -328,7 +328,9 @@ def _corrections(rng: np.random.Generator, tl: Timeline, cfg: Config, A: E.Cols,
         reason=pl.col("field").replace_strict(CORRECTION_REASONS, return_dtype=pl.String),
         legal_basis=pl.when(pl.col("kind") == "amend").then(None)
         .when(pl.col("court")).then(pl.format("Jugement TPI {} {}", pl.col("city"), ref))
-        .otherwise(pl.format("Décision du procureur du Roi près le TPI de {} {}", pl.col("city"), ref)),
+        # the warehouse reads "Jugement"/"Tribunal"/"TPI" as a court judgment: keep them out of
+        # administrative decisions
+        .otherwise(pl.format("Décision du procureur du Roi {} ({})", ref, pl.col("city"))),
         judgment_text=pl.format("Rectification ordonnée par jugement {} du Tribunal de première instance de {}", ref, pl.col("city")),
     ).drop("no", "year", "city")
     corr = corr.filter(pl.col("ts") < cfg.cutoff_ts)

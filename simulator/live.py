@@ -124,9 +124,13 @@ class LiveSimulator:
 
     def __init__(self, client: httpx.Client, tokens: dict[str, Any], seed: int = 1) -> None:
         self.client = client
+        # officer tokens under "offices" (mint_tokens) or "officers" (the demo's token file)
+        self.officers: dict[str, str] = dict(tokens.get("offices") or tokens.get("officers") or {})
+        if not self.officers:
+            raise ValueError("tokens need officer tokens under 'offices': {office_code: token}")
         self.tokens = tokens
         self.rng = np.random.default_rng([seed, 99])
-        self.office_codes = list(tokens["offices"])
+        self.office_codes = list(self.officers)
         index = {c: i for i, c in enumerate(cal.offices().code)}
         self.office_index = np.array([index[c] for c in self.office_codes], dtype=np.int32)
         today = _today()
@@ -147,7 +151,7 @@ class LiveSimulator:
         return r
 
     def _officer(self, office: str) -> str:
-        return self.tokens["offices"][office]
+        return self.officers[office]
 
     def _pick_office(self) -> tuple[str, np.ndarray]:
         i = int(self.rng.integers(0, len(self.office_codes)))
@@ -299,7 +303,10 @@ def run_live(
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Post about ``rate`` steps per second (Poisson arrivals) until ``duration_s`` elapses or
-    ``stop_event`` is set. Returns how many steps of each kind were done (and HTTP errors)."""
+    ``stop_event`` is set. Returns how many steps of each kind were done (and HTTP errors).
+
+    ``tokens``: ``{"admin": ..., "portal": ..., "offices": {office_code: officer token}}``
+    (``"officers"`` is accepted for ``"offices"``), e.g. from ``mint_tokens``."""
     if rate <= 0:
         raise ValueError("rate must be positive")
     own = client is None

@@ -148,3 +148,16 @@ def test_offices_match_the_registry_geography(loaded: tuple[Registry, dict[str, 
     offs = offices()
     assert len(live) == len(offs)
     assert all(live[c] == dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for c, d in zip(offs.code, offs.live_since, strict=True))
+
+
+def test_corrections_by_judgment_and_by_decision_are_told_apart(loaded: tuple[Registry, dict[str, Any]]) -> None:
+    """The warehouse classifies a legal basis mentioning a court (jugement, tribunal, TPI, ...)
+    as a court judgment: administrative decisions must not mention one."""
+    reg, _ = loaded
+    with reg.session(write=False) as s:
+        bases = s.scalars(select(models.Change.legal_basis).where(models.Change.change_kind == "correct")).all()
+    court = re.compile(r"jugement|judgment|tribunal|court|tpi", re.IGNORECASE)
+    judged = [b for b in bases if b.startswith("Jugement TPI ")]
+    decided = [b for b in bases if b.startswith("Décision du procureur du Roi")]
+    assert judged and decided and len(judged) + len(decided) == len(bases)
+    assert not any(court.search(b) for b in decided)
