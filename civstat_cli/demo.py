@@ -223,8 +223,12 @@ def run(args: argparse.Namespace) -> int:
     if _has("simulator.bulk") and not args.no_history:
         _step(f"Simulator: {args.years} years of national history in bulk (scale {args.scale})")
         from simulator.bulk import load_history
+        from simulator.store import RegistryNotEmpty
 
-        summary["history"] = load_history(settings.registry_url, years=args.years, scale=args.scale, seed=args.seed)
+        try:
+            summary["history"] = load_history(settings.registry_url, years=args.years, scale=args.scale, seed=args.seed)
+        except RegistryNotEmpty:
+            print("history already loaded in this registry: kept as it is")
 
     stop = threading.Event()
     background: list[Any] = []

@@ -132,3 +132,13 @@ def test_api_numbering_continues_after_a_bulk_load(registry_url: str, tmp_path: 
         assert s.scalar(text("select last_number from act_counters where office_code = :o and register_year = :y and act_type = 'birth'"),
                         {"o": office, "y": year}) == last + 1
     reg.dispose()
+
+
+def test_live_accepts_the_demo_token_file_shape() -> None:
+    from simulator.live import LiveSimulator
+
+    with httpx.Client() as client:
+        sim = LiveSimulator(client, {"admin": "a", "portal": "p", "officers": {"04.421.01.05": "o"}})
+        assert sim._officer("04.421.01.05") == "o"
+        with pytest.raises(ValueError):
+            LiveSimulator(client, {"admin": "a", "portal": "p"})
