@@ -299,7 +299,7 @@ def contract_reference() -> pl.Expr:
 def notifications(df: pl.DataFrame, fmt: Fmt, acts: pl.DataFrame, family_events: pl.DataFrame) -> pl.DataFrame:
     """Notification rows; their texts are written as ``services`` writes them, from the death
     act (``_death_follow_up``) or the court's family event (``record_family_event``)."""
-    from registry_api.services.notifications import _DIVORCE_FR
+    from registry_api.services.notifications import DIVORCE_LABELS_FR
 
     src = acts.select("event_day", "act_number", "register_year", "office").gather(
         df["source_act_id"].fill_null(1).cast(pl.Int64) - 1).rename(lambda c: f"a_{c}")
@@ -308,7 +308,7 @@ def notifications(df: pl.DataFrame, fmt: Fmt, acts: pl.DataFrame, family_events:
     fam = fam.with_columns(court=court_name(pl.col("province")), ref=contract_reference()).rename(lambda c: f"f_{c}")
     d = pl.concat([df, src, fam, pl.DataFrame({"a_office_code": lookup("office_code", src["a_office"])})], how="horizontal")
     label = pl.when(pl.col("f_event_type") == "marriage").then(pl.lit("mariage")).otherwise(
-        pl.col("f_divorce_kind").replace_strict({k: v for k, v in _DIVORCE_FR.items() if k is not None}, default=_DIVORCE_FR[None]))
+        pl.col("f_divorce_kind").replace_strict({k: v for k, v in DIVORCE_LABELS_FR.items() if k is not None}, default=DIVORCE_LABELS_FR[None]))
     court = pl.col("source_kind") == "court"
     text = pl.when(court).then(pl.format(
         "Mention de {} de {} le {}, {}, réf. {}", label,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from registry_api.core.config import Settings
@@ -119,3 +119,12 @@ def scoped(q: Select[Any], principal: Principal, office_column: Any, office_code
     if office_code:
         q = q.where(office_column == office_code)
     return q
+
+
+def paginate(
+    session: Session, q: Select[Any], order_by: Sequence[Any], limit: int, offset: int, present: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """One page of a listing: the total count for the filters, then the ordered rows, presented."""
+    count = session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = session.scalars(q.order_by(*order_by).limit(limit).offset(offset)).all()
+    return {"count": count, "limit": limit, "offset": offset, "data": [present(r) for r in rows]}

@@ -20,7 +20,7 @@ from registry_api.services.acts import add_note, check_version, local_date, requ
 from registry_api.services.changes import record_change
 from registry_api.services.validation import check_birth_act, check_marriage_ages, reference
 
-_DIVORCE_FR = {"talaq": "divorce (talaq)", "tatliq": "divorce judiciaire (tatliq)", "mutual_consent": "divorce par consentement mutuel", "other": "divorce", None: "divorce"}
+DIVORCE_LABELS_FR = {"talaq": "divorce (talaq)", "tatliq": "divorce judiciaire (tatliq)", "mutual_consent": "divorce par consentement mutuel", "other": "divorce", None: "divorce"}
 
 
 # --------------------------------------------------------------------------- document requests
@@ -79,7 +79,7 @@ def record_family_event(session: Session, body: FamilyEventCreate, principal: Pr
     event = FamilyEvent(**body.model_dump(), version=1, recorded_at=now)
     session.add(event)
     record_change(session, event, "create", principal.actor, at=now)
-    label = "mariage" if body.event_type == "marriage" else _DIVORCE_FR[body.divorce_kind]
+    label = "mariage" if body.event_type == "marriage" else DIVORCE_LABELS_FR[body.divorce_kind]
     notes = []
     for who, spouse in (("husband", "l'époux"), ("wife", "l'épouse")):
         office = getattr(body, f"{who}_birth_office_code")

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from registry_api.api.deps import (
     CurrentPrincipal,
@@ -15,6 +15,7 @@ from registry_api.api.deps import (
     RegistryDep,
     SessionDep,
     SettingsDep,
+    paginate,
     require_role,
     run_write,
 )
@@ -108,9 +109,7 @@ def list_acts(
             q = q.where(col >= lo)
         if hi:
             q = q.where(col <= hi)
-    count = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = session.scalars(q.order_by(Act.registered_at.desc(), Act.act_id.desc()).limit(limit).offset(offset)).all()
-    return {"count": count, "limit": limit, "offset": offset, "data": [present(a, principal) for a in rows]}
+    return paginate(session, q, (Act.registered_at.desc(), Act.act_id.desc()), limit, offset, lambda a: present(a, principal))
 
 
 @router.get("/{act_id}", response_model=ActPublic, responses=NOT_FOUND)

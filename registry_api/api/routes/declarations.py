@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from registry_api.api.deps import (
     CurrentPrincipal,
@@ -14,6 +14,7 @@ from registry_api.api.deps import (
     RegistryDep,
     SessionDep,
     SettingsDep,
+    paginate,
     require_role,
     run_write,
     scoped,
@@ -93,10 +94,8 @@ def list_declarations(
         q = q.where(Declaration.status == status)
     if pending:
         q = q.where(Declaration.status.in_(service.PENDING), Declaration.deadline_date >= local_date(utcnow()))
-    count = session.scalar(select(func.count()).select_from(q.subquery()))
     order = (Declaration.deadline_date, Declaration.declaration_id) if pending else (Declaration.submitted_at.desc(), Declaration.declaration_id.desc())
-    rows = session.scalars(q.order_by(*order).limit(limit).offset(offset)).all()
-    return {"count": count, "limit": limit, "offset": offset, "data": [present_declaration(d, principal) for d in rows]}
+    return paginate(session, q, order, limit, offset, lambda d: present_declaration(d, principal))
 
 
 @router.get("/{declaration_id}", response_model=DeclarationPublic, responses=NOT_FOUND)

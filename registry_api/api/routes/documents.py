@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from registry_api.api.deps import (
     CurrentPrincipal,
@@ -13,6 +13,7 @@ from registry_api.api.deps import (
     IdPath,
     RegistryDep,
     SessionDep,
+    paginate,
     require_role,
     run_write,
     scoped,
@@ -57,6 +58,4 @@ def list_document_requests(
     q = scoped(select(DocumentRequest), principal, DocumentRequest.office_code, office_code)
     if status:
         q = q.where(DocumentRequest.status == status)
-    count = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = session.scalars(q.order_by(DocumentRequest.request_id.desc()).limit(limit).offset(offset)).all()
-    return {"count": count, "limit": limit, "offset": offset, "data": [r.as_dict() for r in rows]}
+    return paginate(session, q, (DocumentRequest.request_id.desc(),), limit, offset, lambda r: r.as_dict())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from registry_api.api.deps import (
     CurrentPrincipal,
@@ -13,6 +13,7 @@ from registry_api.api.deps import (
     IdPath,
     RegistryDep,
     SessionDep,
+    paginate,
     require_role,
     run_write,
     scoped,
@@ -59,9 +60,7 @@ def notification_inbox(
     q = scoped(select(Notification), principal, Notification.to_office_code, office_code)
     if status:
         q = q.where(Notification.status == status)
-    count = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = session.scalars(q.order_by(Notification.created_at, Notification.notification_id).limit(limit).offset(offset)).all()
-    return {"count": count, "limit": limit, "offset": offset, "data": [mask(n.as_dict(), principal) for n in rows]}
+    return paginate(session, q, (Notification.created_at, Notification.notification_id), limit, offset, lambda n: mask(n.as_dict(), principal))
 
 
 @router.post("/notifications/{notification_id}/receive", response_model=NotificationPublic, responses={**NOT_FOUND, **CONFLICT})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from registry_api.api.deps import CurrentPrincipal, SessionDep
+from registry_api.api.deps import CurrentPrincipal, SessionDep, paginate
 from registry_api.core.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from registry_api.models import Office
 from registry_api.schemas import OfficePublic, OfficesPublic
@@ -32,9 +32,7 @@ def list_offices(
             q = q.where(col == value)
     if live is not None:
         q = q.where(Office.live_since.is_not(None) if live else Office.live_since.is_(None))
-    count = session.scalar(select(func.count()).select_from(q.subquery()))
-    rows = session.scalars(q.order_by(Office.office_code).limit(limit).offset(offset)).all()
-    return {"count": count, "limit": limit, "offset": offset, "data": [o.as_dict() for o in rows]}
+    return paginate(session, q, (Office.office_code,), limit, offset, lambda o: o.as_dict())
 
 
 @router.get("/{office_code}", response_model=OfficePublic, responses=NOT_FOUND)
