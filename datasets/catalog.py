@@ -22,7 +22,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-from datasets import pseudonyms
+from datasets import anonymity, pseudonyms
 from datasets.cubes import AGE_GROUPS, AGE_TOTAL, CUBES, SEX_TOTAL, UNKNOWN_AGE
 
 SECTORS = ("health", "statistics", "elections", "social_protection", "planning", "public")
@@ -100,6 +100,7 @@ class DatasetDefinition:
     sql: str
     cubes: tuple[str, ...] = ()  # protected cubes the SQL reads as ``cube_<name>``
     pseudonym_sector: str | None = None
+    k_anonymous: bool = False  # joined to ``qi_groups`` (datasets/anonymity.py), k-anonymous quasi-identifiers
     keywords: tuple[str, ...] = field(default=())
 
     @property
@@ -491,65 +492,137 @@ DECEASED_ADULTS_NATIONAL_ID = DatasetDefinition(
 )
 
 
-def births_pseudonymized(sector: str) -> DatasetDefinition:
-    """The person-level births extract for one sector, under that sector's own pseudonyms."""
-    return DatasetDefinition(
-        name=f"births_pseudonymized_{sector}",
-        title_fr=f"Naissances individuelles pseudonymisées ({sector})",
-        title_ar=f"الولادات الفردية بأسماء مستعارة ({sector})",
-        description_fr=(
-            "Une ligne par naissance enregistrée (acte actif) : pseudonyme propre au secteur destinataire (HMAC à clé "
-            "secrète : stable d'une diffusion à l'autre pour ce secteur, impossible à rapprocher de celui d'un autre "
-            "secteur), mois de naissance (jamais le jour), sexe, lieu (commune), type de lieu d'accouchement, "
-            "naissance multiple, âge de la mère et délai d'enregistrement. Aucun nom, aucune date exacte, aucun "
-            "numéro d'acte. Lignes triées par pseudonyme : l'ordre diffère d'un secteur à l'autre et ne suit pas "
-            "l'ordre d'enregistrement."
-        ),
-        description_ar=(
-            "سطر لكل ولادة مسجلة (رسم سار): اسم مستعار خاص بالقطاع المستفيد (HMAC بمفتاح سري، ثابت من نشر لآخر لهذا "
-            "القطاع ولا يمكن ربطه بما لدى قطاع آخر)، شهر الازدياد (دون اليوم)، الجنس، الجماعة، نوع مكان الولادة، "
-            "تعدد المواليد، سن الأم، وأجل التسجيل. دون أي اسم أو تاريخ دقيق أو رقم رسم."
-        ),
-        sectors=(sector,),
-        grain="one birth act",
-        columns=(
-            _c("person_pseudonym", "string", f"Pseudonyme de l'enfant, propre au secteur {sector}.",
-               f"الاسم المستعار للمولود، خاص بقطاع {sector}."),
-            _c("birth_month", "yearmonth", "Mois de naissance (AAAA-MM).", "شهر الازدياد (YYYY-MM)."),
-            SEX,
-            REGION_CODE, PROVINCE_CODE, COMMUNE_CODE,
-            _c("event_place_kind", "string", "Lieu de l'accouchement.", "مكان الولادة.",
-               ("home", "health_facility", "institution", "public_place", "abroad", "other")),
-            _c("plurality", "integer", "Nombre d'enfants nés de l'accouchement (1 = naissance simple).",
-               "عدد المواليد في الولادة نفسها (1 = ولادة مفردة)."),
-            _c("mother_age", "integer", "Âge de la mère en années révolues.", "سن الأم بالسنوات الكاملة."),
-            _c("timeliness_class", "string", "Délai d'enregistrement : on_time (dans le délai légal), late, delayed.",
-               "أجل التسجيل: on_time (داخل الأجل القانوني)، late، delayed.", ("on_time", "late", "delayed")),
-        ),
-        primary_key=("person_pseudonym",),
-        licence=RESTRICTED_LICENCE,
-        cadence="monthly",
-        disclosure="pseudonymized",
-        sources=("fct_birth",),
-        pseudonym_sector=sector,
-        keywords=("naissances", "pseudonymisé", sector),
-        sql=f"""
-        select
-            {pseudonyms.sql_expression("birth_act", "act_id")} as person_pseudonym,
-            strftime(event_month, '%Y-%m') as birth_month,
-            sex,
-            region_code,
-            province_code,
-            commune_code,
-            event_place_kind,
-            plurality,
-            mother_age,
-            timeliness_class,
-        from fct_birth
-        where not is_cancelled
-        order by person_pseudonym
-        """,
-    )
+PSEUDONYM = {
+    sector: _c("person_pseudonym", "string", f"Pseudonyme de l'enfant, propre au secteur {sector}.",
+               f"الاسم المستعار للمولود، خاص بقطاع {sector}.")
+    for sector in ("health", "social_protection")
+}
+
+# Each sector gets the minimum its purpose needs, and the two extracts must not be linkable
+# through the attributes they share (docs/datasets.md, section 3): health keeps the detail
+# (month, commune, exact mother's age) that vaccination and maternal-care planning need;
+# social protection gets coarser, k-anonymous attributes (datasets/anonymity.py).
+
+BIRTHS_PSEUDONYMIZED_HEALTH = DatasetDefinition(
+    name="births_pseudonymized_health",
+    title_fr="Naissances individuelles pseudonymisées (santé)",
+    title_ar="الولادات الفردية بأسماء مستعارة (الصحة)",
+    description_fr=(
+        "Une ligne par naissance enregistrée (acte actif), pour la planification des vaccinations et du suivi "
+        "maternel : pseudonyme propre au secteur de la santé (HMAC à clé secrète : stable d'une diffusion à l'autre, "
+        "impossible à rapprocher de celui d'un autre secteur), mois de naissance (jamais le jour), sexe, commune, "
+        "lieu de l'accouchement, naissance multiple et âge de la mère. Aucun nom, aucune date exacte, aucun numéro "
+        "d'acte. Lignes triées par pseudonyme : l'ordre ne suit pas l'ordre d'enregistrement."
+    ),
+    description_ar=(
+        "سطر لكل ولادة مسجلة (رسم سار)، لتخطيط التلقيح وتتبع صحة الأم: اسم مستعار خاص بقطاع الصحة (HMAC بمفتاح سري، ثابت "
+        "من نشر لآخر ولا يمكن ربطه بما لدى قطاع آخر)، شهر الازدياد (دون اليوم)، الجنس، الجماعة، مكان الولادة، تعدد "
+        "المواليد وسن الأم. دون أي اسم أو تاريخ دقيق أو رقم رسم."
+    ),
+    sectors=("health",),
+    grain="one birth act",
+    columns=(
+        PSEUDONYM["health"],
+        _c("birth_month", "yearmonth", "Mois de naissance (AAAA-MM).", "شهر الازدياد (YYYY-MM)."),
+        SEX,
+        REGION_CODE, PROVINCE_CODE, COMMUNE_CODE,
+        _c("event_place_kind", "string", "Lieu de l'accouchement.", "مكان الولادة.",
+           ("home", "health_facility", "institution", "public_place", "abroad", "other")),
+        _c("plurality", "integer", "Nombre d'enfants nés de l'accouchement (1 = naissance simple).",
+           "عدد المواليد في الولادة نفسها (1 = ولادة مفردة)."),
+        _c("mother_age", "integer", "Âge de la mère en années révolues.", "سن الأم بالسنوات الكاملة."),
+    ),
+    primary_key=("person_pseudonym",),
+    licence=RESTRICTED_LICENCE,
+    cadence="monthly",
+    disclosure="pseudonymized",
+    sources=("fct_birth",),
+    pseudonym_sector="health",
+    keywords=("naissances", "pseudonymisé", "health"),
+    sql=f"""
+    select
+        {pseudonyms.sql_expression("birth_act", "act_id")} as person_pseudonym,
+        strftime(event_month, '%Y-%m') as birth_month,
+        sex,
+        region_code,
+        province_code,
+        commune_code,
+        event_place_kind,
+        plurality,
+        mother_age,
+    from fct_birth
+    where not is_cancelled
+    order by person_pseudonym
+    """,
+)
+
+BIRTHS_PSEUDONYMIZED_SOCIAL_PROTECTION = DatasetDefinition(
+    name="births_pseudonymized_social_protection",
+    title_fr="Naissances individuelles pseudonymisées (protection sociale)",
+    title_ar="الولادات الفردية بأسماء مستعارة (الحماية الاجتماعية)",
+    description_fr=(
+        "Une ligne par naissance enregistrée (acte actif), pour la planification des allocations familiales et de "
+        "l'aide aux enfants : pseudonyme propre au secteur de la protection sociale (HMAC à clé secrète), trimestre "
+        "de naissance, province, groupe d'âge de la mère, naissance multiple et délai d'enregistrement. Pas de "
+        f"commune, de mois, de sexe ni d'âge exact : chaque combinaison de ces attributs est partagée par au moins "
+        f"{anonymity.K} enfants (k-anonymat), ce qui est obtenu en masquant, pour les combinaisons rares, la "
+        "naissance multiple, puis le groupe d'âge, puis le trimestre (l'année reste), puis la province, puis la "
+        "région ; generalisation_level indique ce qui a été masqué. Ainsi ce fichier ne peut pas être rapproché "
+        "de celui d'un autre secteur par ses attributs."
+    ),
+    description_ar=(
+        "سطر لكل ولادة مسجلة (رسم سار)، لتخطيط التعويضات العائلية ودعم الأطفال: اسم مستعار خاص بقطاع الحماية "
+        "الاجتماعية (HMAC بمفتاح سري)، فصل الازدياد، الإقليم، الفئة العمرية للأم، تعدد المواليد وأجل التسجيل. دون "
+        f"الجماعة أو الشهر أو الجنس أو السن الدقيق: كل تركيبة من هذه الخصائص يشترك فيها {anonymity.K} أطفال على "
+        "الأقل، بحجب تعدد المواليد ثم الفئة العمرية ثم الفصل (تبقى السنة) ثم الإقليم ثم الجهة في التركيبات النادرة؛ "
+        "ويبين generalisation_level ما تم حجبه. وبذلك لا يمكن ربط هذا الملف بملف قطاع آخر عبر خصائصه."
+    ),
+    sectors=("social_protection",),
+    grain="one birth act",
+    columns=(
+        PSEUDONYM["social_protection"],
+        _c("birth_period", "string", "Trimestre de naissance (AAAA-Qn), ou l'année seule (AAAA) si le trimestre est "
+           "masqué ; vide si masqué.", "فصل الازدياد (YYYY-Qn) أو السنة وحدها (YYYY) إذا حجب الفصل؛ فارغ إذا حجب."),
+        _c("region_code", "string", "Code HCP de la région ; vide si masqué ou sans géographie marocaine (naissance "
+           "enregistrée par un consulat).", "رمز الجهة؛ فارغ إذا حجب أو للولادات المسجلة لدى القنصليات."),
+        _c("province_code", "string", "Code de la province (RR.PPP) ; vide si masqué ou sans géographie marocaine.",
+           "رمز الإقليم (RR.PPP)؛ فارغ إذا حجب أو دون جغرافيا مغربية."),
+        _c("mother_age_group", "string", "Groupe d'âge de la mère (« unknown » : âge inconnu) ; vide si masqué.",
+           "الفئة العمرية للأم (unknown: سن مجهول)؛ فارغ إذا حجب.", anonymity.MOTHER_AGE_GROUPS),
+        _c("multiple_birth", "boolean", "Vrai pour une naissance multiple (jumeaux, ...) ; vide si masqué.",
+           "صحيح إذا كانت الولادة متعددة (توائم...)؛ فارغ إذا حجب."),
+        _c("timeliness_class", "string", "Délai d'enregistrement : on_time (dans le délai légal), late, delayed.",
+           "أجل التسجيل: on_time (داخل الأجل القانوني)، late، delayed.", ("on_time", "late", "delayed")),
+        _c("generalisation_level", "integer",
+           "Attributs masqués pour le k-anonymat : 0 aucun ; 1 naissance multiple ; 2 + groupe d'âge ; 3 + trimestre "
+           "(année seule) ; 4 + province ; 5 + région ; 6 tout.",
+           "الخصائص المحجوبة: 0 لا شيء؛ 1 تعدد المواليد؛ 2 + الفئة العمرية؛ 3 + الفصل (السنة فقط)؛ 4 + الإقليم؛ "
+           "5 + الجهة؛ 6 الكل."),
+    ),
+    primary_key=("person_pseudonym",),
+    licence=RESTRICTED_LICENCE,
+    cadence="monthly",
+    disclosure="pseudonymized",
+    sources=("fct_birth",),
+    pseudonym_sector="social_protection",
+    k_anonymous=True,
+    keywords=("naissances", "pseudonymisé", "social_protection", "k-anonymat"),
+    sql=f"""
+    select
+        {pseudonyms.sql_expression("birth_act", "b.act_id")} as person_pseudonym,
+        g.birth_period,
+        g.region_code,
+        g.province_code,
+        g.mother_age_group,
+        g.multiple_birth,
+        b.timeliness_class,
+        g.generalisation_level,
+    from fct_birth as b
+    inner join qi_groups as g on g.qi_key = {anonymity.key_sql('b')}
+    where not b.is_cancelled and g.generalisation_level is not null
+    order by person_pseudonym
+    """,
+)
 
 
 PSEUDONYMIZED_SECTORS = ("health", "social_protection")
@@ -561,7 +634,8 @@ DATASETS: dict[str, DatasetDefinition] = {
         DEATHS_PROVINCE_MONTH_SEX_AGE,
         VITAL_EVENTS_REGION_YEAR,
         DECEASED_ADULTS_NATIONAL_ID,
-        *(births_pseudonymized(s) for s in PSEUDONYMIZED_SECTORS),
+        BIRTHS_PSEUDONYMIZED_HEALTH,
+        BIRTHS_PSEUDONYMIZED_SOCIAL_PROTECTION,
     )
 }
 
@@ -591,9 +665,14 @@ def _check() -> None:
             raise ValueError(f"{d.name}: identified data goes to exactly one sector")
         if d.disclosure == "aggregate_public" and not d.cubes:
             raise ValueError(f"{d.name}: an aggregate must be sliced from a protected cube")
+        if d.k_anonymous and d.disclosure != "pseudonymized":
+            raise ValueError(f"{d.name}: k-anonymous generalisation applies to person-level extracts")
         unknown = set(d.cubes) - set(CUBES)
         if unknown:
             raise ValueError(f"{d.name}: unknown cubes {unknown}")
+    plain = [d.name for d in DATASETS.values() if d.disclosure == "pseudonymized" and not d.k_anonymous]
+    if len(plain) > 1:  # two detailed extracts of the same births would link through their attributes
+        raise ValueError(f"at most one pseudonymized extract may skip k-anonymity: {plain}")
 
 
 _check()

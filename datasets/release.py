@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from datasets import catalog, pseudonyms
+from datasets import anonymity, catalog, pseudonyms
 from datasets.catalog import DatasetDefinition
 from datasets.cubes import CUBES, ProtectedCube, build_cube
 from datasets.sources import Snapshot, load_national_ids, open_snapshot
@@ -153,6 +153,7 @@ class _Run:
         self.cubes: dict[str, ProtectedCube] = {}
         self.timings: dict[str, float] = {}  # seconds per cube built in this run (not in releases)
         self.ids_loaded = False
+        self.qi_groups: anonymity.Assignment | None = None
 
     def cube(self, name: str) -> ProtectedCube:
         if name not in self.cubes:
@@ -165,6 +166,13 @@ class _Run:
                 raise ReleaseError("the identified dataset needs the registry (CIVSTAT_REGISTRY_URL) for national IDs")
             self.snap.con.register("registry_national_ids", load_national_ids(self.registry_url))
             self.ids_loaded = True
+
+    def k_anonymous_groups(self) -> anonymity.Assignment:
+        """Registers ``qi_groups`` (level-0 key → published quasi-identifiers) once per run."""
+        if self.qi_groups is None:
+            table, self.qi_groups = anonymity.mapping_table(self.snap.con)
+            self.snap.con.register("qi_groups", table)
+        return self.qi_groups
 
 
 def _missing_sources(defn: DatasetDefinition, snap: Snapshot) -> list[str]:
@@ -196,6 +204,9 @@ def build_table(defn: DatasetDefinition, run: _Run) -> tuple[pa.Table, dict[str,
         extra.setdefault("excluded_events", {})[c] = cube.excluded_events
     if defn.disclosure == "identified":
         run.national_ids()
+    if defn.k_anonymous:
+        groups = run.k_anonymous_groups()
+        extra["k_anonymity"] = {"k": anonymity.K, "rows_per_generalisation_level": groups.rows_per_level()}
     if defn.pseudonym_sector is not None:
         key = pseudonyms.sector_key(run.settings, defn.pseudonym_sector)
         ipad, opad = key.pads()
@@ -236,6 +247,8 @@ def _canonical(obj: Any) -> bytes:
 def definition_hash(defn: DatasetDefinition) -> str:
     """Changes whenever the definition (SQL, columns, texts, access) changes."""
     body = {**defn.metadata(), "sql": " ".join(defn.sql.split()), "sources": list(defn.sources), "cubes": list(defn.cubes)}
+    if defn.k_anonymous:
+        body["k_anonymity"] = anonymity.scheme_description()
     return hashlib.sha256(_canonical(body)).hexdigest()[:16]
 
 

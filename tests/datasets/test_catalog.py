@@ -37,14 +37,16 @@ CONTRACT: dict[str, list[tuple[str, str]]] = {
     "deceased_adults_national_id": [
         ("national_id", "string"), ("date_of_death", "date"), ("registration_date", "date"), ("death_act_reference", "string"),
     ],
-    **{
-        f"births_pseudonymized_{s}": [
-            ("person_pseudonym", "string"), ("birth_month", "yearmonth"), ("sex", "string"), ("region_code", "string"),
-            ("province_code", "string"), ("commune_code", "string"), ("event_place_kind", "string"), ("plurality", "integer"),
-            ("mother_age", "integer"), ("timeliness_class", "string"),
-        ]
-        for s in ("health", "social_protection")
-    },
+    "births_pseudonymized_health": [
+        ("person_pseudonym", "string"), ("birth_month", "yearmonth"), ("sex", "string"), ("region_code", "string"),
+        ("province_code", "string"), ("commune_code", "string"), ("event_place_kind", "string"), ("plurality", "integer"),
+        ("mother_age", "integer"),
+    ],
+    "births_pseudonymized_social_protection": [
+        ("person_pseudonym", "string"), ("birth_period", "string"), ("region_code", "string"), ("province_code", "string"),
+        ("mother_age_group", "string"), ("multiple_birth", "boolean"), ("timeliness_class", "string"),
+        ("generalisation_level", "integer"),
+    ],
 }
 ACCESS = {
     "births_commune_month_sex": ("health", "statistics", "planning"),
