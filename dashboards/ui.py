@@ -183,6 +183,27 @@ def date(value: dt.date | None) -> str:
     return i18n.fmt_date(value, lang())
 
 
+# Widget ``format_func``s with the language bound when the widget is created: Streamlit may call
+# them outside the script run (AppTest computes a widget's state in the test's own thread), where
+# the session, hence the language, is not visible, and a late lookup would fall back to French.
+
+
+def month_format() -> Callable[[dt.date | None], str]:
+    chosen = lang()
+    return lambda value: i18n.fmt_month(value, chosen)
+
+
+def label_format(group: str) -> Callable[[object], str]:
+    chosen = lang()
+    return lambda code: i18n.label(group, code, chosen)
+
+
+def text_format(key: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``format_func`` showing the catalog text whose key is ``key(option)``."""
+    chosen = lang()
+    return lambda option: i18n.t(key(option), chosen)
+
+
 Formatter = Callable[[Any], str]
 
 

@@ -23,6 +23,7 @@ TREND_DAYS = 90
 DELAY_WINDOW_DAYS = 30
 SOON_DAYS = 3
 WHOLE_PROVINCE = "*"
+CONSULATES = "CON"  # consular offices have no Moroccan region or province: grouped under one entry
 PENDING_SHOWN = 200
 
 
@@ -33,8 +34,17 @@ def choose(key: str, options: list[str], labels: dict[str, str], title: str) -> 
     return str(st.selectbox(title, options, key=key, format_func=lambda code: labels.get(code, code)))
 
 
+def with_consulates(geo: pl.DataFrame) -> pl.DataFrame:
+    """Offices without a region (consulates) under one pseudo region and province, named per language."""
+    name = t("monitor.consulates")
+    fill = {c: pl.col(c).fill_null(CONSULATES) for c in ("region_code", "province_code")}
+    fill.update({c: pl.col(c).fill_null(name) for c in (ui.name_column("region_name"), ui.name_column("province_name"))})
+    return geo.with_columns(**fill)
+
+
 def select_offices(geo: pl.DataFrame) -> tuple[list[str], list[str], str, str]:
     """Region → province → office (or the whole province). Returns (chosen offices, province offices, province, office)."""
+    geo = with_consulates(geo)
     region_names = dict(zip(geo["region_code"], geo[ui.name_column("region_name")], strict=False))
     c1, c2, c3 = st.columns(3)
     with c1:

@@ -39,12 +39,12 @@ def filters() -> tuple[dt.date, dt.date, list[str], str, dict[str, str]]:
         if current is not None and not (isinstance(current, tuple | list) and len(current) == 2 and all(v in months for v in current)):
             del st.session_state["indicators.period"]  # a stale range (new months published): back to the default
         start, end = st.select_slider(t("indicators.period"), options=months, value=default, key="indicators.period",
-                                      format_func=ui.month)
+                                      format_func=ui.month_format())
     with c2:
         chosen = st.multiselect(t("indicators.regions"), options=list(names), key="indicators.regions",
                                 format_func=lambda code: names.get(code, code), placeholder=t("indicators.all_regions"))
     with c3:
-        sex = st.radio(t("indicators.sex"), SEXES, key="indicators.sex", format_func=lambda v: ui.label("sex", v), horizontal=True)
+        sex = st.radio(t("indicators.sex"), SEXES, key="indicators.sex", format_func=ui.label_format("sex"), horizontal=True)
     return start, end, (list(chosen) or list(names)), str(sex), names
 
 
@@ -118,7 +118,8 @@ def region_map(current: pl.DataFrame, sex: str) -> None:
     if st.session_state.get("indicators.map_measure") not in options:
         st.session_state["indicators.map_measure"] = options[0]
     measure = st.selectbox(t("indicators.map_measure"), options, key="indicators.map_measure",
-                           format_func=lambda m: t(f"indicators.{m}" if m != "infant_deaths_per_1000_births" else "indicators.infant_deaths_per_1000"))
+                           format_func=ui.text_format(lambda m: f"indicators.{m}" if m != "infant_deaths_per_1000_births"
+                                                      else "indicators.infant_deaths_per_1000"))
     per_region = measures.by_region(current, sex)
     title_key = f"indicators.{measure}" if measure != "infant_deaths_per_1000_births" else "indicators.infant_deaths_per_1000"
     ui.region_map(per_region, measure, title_key, MAP_MEASURES[measure], key="indicators.map")

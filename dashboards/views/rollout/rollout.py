@@ -32,10 +32,10 @@ def render() -> None:
         with c1:
             if "rollout.month" in st.session_state and st.session_state["rollout.month"] not in months:
                 del st.session_state["rollout.month"]
-            month = st.select_slider(t("rollout.month"), options=months, value=months[-1], key="rollout.month", format_func=ui.month)
+            month = st.select_slider(t("rollout.month"), options=months, value=months[-1], key="rollout.month", format_func=ui.month_format())
         with c2:
             measure = str(st.radio(t("rollout.measure"), list(MEASURES), key="rollout.measure",
-                                   format_func=lambda m: t(f"rollout.{m}"), horizontal=True))
+                                   format_func=ui.text_format(lambda m: f"rollout.{m}"), horizontal=True))
 
         current = frame.filter(pl.col("month_start") == month)
         totals = current.select(pl.col("offices_total", "offices_live", "events", "events_electronic").sum())
