@@ -7,8 +7,11 @@ row together (transactional outbox); the HTTP layer only maps requests to these 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
-from collections import defaultdict
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,13 +22,14 @@ from registry_api.core.errors import ApiError, FieldError, raise_if
 from registry_api.core.security import Principal
 from registry_api.models import Act, MarginalNote, Notification, jsonable, utcnow
 from registry_api.schemas import ActChange, ActFields
-from registry_api.services.bulk import allocate_ids, copy_rows
+from registry_api.services.bulk import allocate_ids, insert_acts_with_changes, number_rows, reserve_numbers
 from registry_api.services.changes import record_change
-from registry_api.services.numbering import next_act_number, reserve_act_numbers
+from registry_api.services.numbering import next_act_number
 from registry_api.services.validation import (
+    RULE_FIELDS,
     UNCHANGEABLE,
+    act_errors,
     check_birth_act,
-    check_office,
     reference,
     validate_act,
 )
@@ -80,10 +84,9 @@ def create_act(
     now = now or utcnow()
     today = local_date(now)
     data = fields.model_dump(exclude={"office_code"})
-    errs = validate_act(data, office_code, today, reference(session), loc)
-    errs += check_office(reference(session), office_code, today, (*loc, "office_code"))
-    errs += check_birth_act(session, data.get("birth_act_id"), (*loc, "birth_act_id"))
-    raise_if(errs)
+    # the batch's checks over a batch of one (services/validation.py): one rule, one place
+    cols = {f: [data.get(f)] for f in CHECKED_FIELDS}
+    raise_if(act_errors(session, cols, [office_code], today, reference(session), [loc]))
     if declaration_id is not None:
         data["declaration_id"] = declaration_id
     number = next_act_number(session, office_code, today.year, data["act_type"])
@@ -97,65 +100,83 @@ def create_act(
     return act
 
 
+CHECKED_FIELDS = (*RULE_FIELDS, "birth_act_id")
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch registered, as columns (row i is the i-th act of the request)."""
+
+    act_ids: list[int]
+    office_codes: Sequence[str]
+    act_types: Sequence[str]
+    act_numbers: list[int]
+    register_year: int
+
+    def refs(self) -> list[dict[str, Any]]:
+        year = self.register_year
+        return [
+            {"act_id": a, "office_code": o, "register_year": year, "act_type": t, "act_number": n}
+            for a, o, t, n in zip(self.act_ids, self.office_codes, self.act_types, self.act_numbers, strict=True)
+        ]
+
+
 def create_acts_batch(
-    session: Session, items: list[Any], principal: Principal, *, now: dt.datetime | None = None
-) -> list[dict[str, Any]]:
-    """All-or-nothing bulk capture: validate everything first, then reserve number ranges per
-    register and insert acts and change rows in two multi-row statements."""
+    session: Session, acts: Mapping[str, Sequence[Any]] | Sequence[Any], principal: Principal, *,
+    now: dt.datetime | None = None,
+) -> BatchResult:
+    """All-or-nothing bulk capture of shape-valid acts.
+
+    ``acts`` is columns (``validation.act_columns``: one list per ``ActCreate`` field) or a list
+    of ``ActCreate``. Every act gets the single path's checks (``act_errors``, errors at
+    ``["body", "acts", i, field]``) before anything is written; then one statement reserves the
+    numbers of every register, one the ids, and the acts and their change rows go in with COPY
+    (PostgreSQL) or executemany (SQLite), in the caller's transaction.
+    """
+    if not isinstance(acts, Mapping):
+        dumped = [a.model_dump() for a in acts]
+        acts = {f: [d[f] for d in dumped] for f in (dumped[0] if dumped else {})}
     now = now or utcnow()
     today = local_date(now)
-    ref = reference(session)
-    errs: list[FieldError] = []
-    rows: list[dict[str, Any]] = []
-    birth_refs: set[int] = set()
-    for i, item in enumerate(items):
-        loc = ("body", "acts", i)
-        if not principal.can_write_office(item.office_code):
-            errs.append(FieldError((*loc, "office_code"), "out_of_scope", {"scope": principal.office_code or principal.role}))
-            continue
-        data = item.model_dump()
-        errs += validate_act(data, item.office_code, today, ref, loc)
-        errs += check_office(ref, item.office_code, today, (*loc, "office_code"))
-        if data.get("birth_act_id"):
-            birth_refs.add(data["birth_act_id"])
-        rows.append(data)
+    offices: Sequence[str] = acts["office_code"]
+    n = len(offices)
+    locs = [("body", "acts", i) for i in range(n)]
+    denied = {o for o in set(offices) if not principal.can_write_office(o)}
+    errs = act_errors(session, acts, offices, today, reference(session), locs)
+    if denied:  # an act outside the token's scope is refused for that alone, as on the single path
+        scope = {"scope": principal.office_code or principal.role}
+        errs = [e for e in errs if offices[int(e.loc[2])] not in denied]
+        errs += [FieldError((*locs[i], "office_code"), "out_of_scope", scope) for i, o in enumerate(offices) if o in denied]
+        errs.sort(key=lambda e: int(e.loc[2]))
     if errs:
         status = 403 if all(e.code == "out_of_scope" for e in errs) else 422
         raise ApiError(status, errs[:200])
-    if birth_refs:
-        found = dict(session.execute(select(Act.act_id, Act.act_type).where(Act.act_id.in_(birth_refs))).all())
-        bad = [
-            FieldError(("body", "acts", i, "birth_act_id"), "not_found" if r["birth_act_id"] not in found else "act_type_mismatch",
-                       {"what": f"act {r['birth_act_id']}", "value": r["birth_act_id"]})
-            for i, r in enumerate(rows) if r.get("birth_act_id") and found.get(r["birth_act_id"]) != "birth"
-        ]
-        raise_if(bad)
 
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        groups[(r["office_code"], r["act_type"])].append(r)
-    for (office, act_type), members in sorted(groups.items()):
-        for r, number in zip(members, reserve_act_numbers(session, office, today.year, act_type, len(members)), strict=True):
-            r.update(register_year=today.year, act_number=number, status="active", version=1, registered_at=now,
-                     registration_date=today, created_at=now, updated_at=now, cancel_reason=None)
-    for r, act_id in zip(rows, allocate_ids(session, "acts", "act_id", len(rows)), strict=True):
-        r["act_id"] = act_id
-    columns = list(ACT_COLUMNS)
-    copy_rows(session, "acts", columns, ([r[c] for c in columns] for r in rows))
-    copy_rows(session, "changes", CHANGE_COLUMNS, (
-        ("act", r["act_id"], r["act_id"], r["office_code"], "create", 1,
-         {**{c: r[c] for c in columns}, "marginal_notes": []}, principal.actor, None, None, now)
-        for r in rows
-    ))
-    deaths = [r for r in rows if r["act_type"] == "death" and (r.get("birth_office_code") or r.get("birth_act_id"))]
-    for r in deaths:  # rare in bulk capture; the ORM path keeps one rule for notifications
-        _death_follow_up(session, session.get(Act, r["act_id"]), principal.actor, now)
-    return [
-        {k: r[k] for k in ("act_id", "office_code", "register_year", "act_type", "act_number")} for r in rows
-    ]
+    types: Sequence[str] = acts["act_type"]
+    registers = list(zip(offices, types, strict=True))
+    numbers = number_rows(registers, reserve_numbers(session, today.year, Counter(registers)))
+    ids = allocate_ids(session, "acts", "act_id", n)
+    generated: dict[str, Any] = {
+        "act_id": ids, "act_number": numbers, "register_year": itertools.repeat(today.year), "status": itertools.repeat("active"),
+        "version": itertools.repeat(1), "registered_at": itertools.repeat(now), "registration_date": itertools.repeat(today),
+        "created_at": itertools.repeat(now), "updated_at": itertools.repeat(now), "cancel_reason": itertools.repeat(None),
+    }
+    rows = list(zip(*(generated[c] if c in generated else acts[c] for c in ACT_COLUMNS)))  # noqa: B905 (repeat() is endless)
+    actor = principal.actor
+
+    def change(act: tuple[Any, ...], image: Any) -> tuple[Any, ...]:
+        return ("act", act[0], act[0], act[_OFFICE], "create", 1, image, actor, None, None, now)
+
+    insert_acts_with_changes(session, ACT_COLUMNS, rows, CHANGE_COLUMNS, change)
+    born = acts["birth_act_id"]
+    for i in (i for i, t in enumerate(types) if t == "death" and (born[i] or acts["birth_office_code"][i])):
+        # rare in bulk capture: the ORM path keeps one rule for death notes and notifications
+        _death_follow_up(session, session.get(Act, ids[i]), actor, now)
+    return BatchResult(ids, offices, types, numbers, today.year)
 
 
 ACT_COLUMNS = tuple(c.key for c in Act.__mapper__.column_attrs)
+_OFFICE = ACT_COLUMNS.index("office_code")
 CHANGE_COLUMNS = ("entity_type", "entity_id", "act_id", "office_code", "change_kind", "version", "after_image",
                   "actor", "reason", "legal_basis", "changed_at")
 

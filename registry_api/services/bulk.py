@@ -1,14 +1,16 @@
-"""Fast multi-row writes shared by batch capture and the bulk simulator.
+"""Fast multi-row writes for batch capture.
 
-PostgreSQL: ids come from the table's sequence in one round trip and rows go through COPY.
-SQLite: the write lock is already held (BEGIN IMMEDIATE), so ids are max+1 and rows go
-through the driver's executemany. Both run inside the caller's transaction.
+PostgreSQL: ids come from the table's sequence in one round trip and rows go through binary
+COPY. SQLite: the write lock is already held (BEGIN IMMEDIATE), so ids are max+1 and rows go
+through the driver's executemany. Everything runs inside the caller's transaction, so acts,
+their change rows and their numbers commit together or not at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,11 +23,12 @@ def allocate_ids(session: Session, table: str, id_column: str, n: int) -> list[i
     if n == 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            text(f"select nextval(pg_get_serial_sequence('{table}', '{id_column}')) from generate_series(1, :n)"),
+        # one array value rather than n result rows (a 10,000-act batch: ~2 ms instead of ~30 ms)
+        ids = session.execute(
+            text(f"select array_agg(nextval(pg_get_serial_sequence('{table}', '{id_column}'))) from generate_series(1, :n)"),
             {"n": n},
-        ).scalars().all()
-        return [int(r) for r in rows]
+        ).scalar_one()
+        return sorted(ids)
     start = int(session.execute(text(f"select coalesce(max({id_column}), 0) from {table}")).scalar_one()) + 1
     # keep sqlite_sequence ahead too, so AUTOINCREMENT never reuses an id we took
     return list(range(start, start + n))
@@ -87,3 +90,91 @@ def _sqlite_value(v: Any) -> Any:
     if isinstance(v, (dict, list)):
         return json_text(v)  # type: ignore[arg-type]
     return v
+
+
+# ----------------------------------------------------------------------------- batch capture
+def reserve_numbers(session: Session, year: int, counts: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """Reserve ``counts[(office_code, act_type)]`` consecutive act numbers in each register of
+    ``year``, all in one statement; returns the first number of each range.
+
+    The same upsert as ``numbering.reserve_act_numbers`` (the counter row stays locked until
+    commit, a rollback gives the numbers back), over several registers at once. Rows go in key
+    order, so two batches lock shared registers in the same order and cannot deadlock; a
+    single-act registration locks one register only.
+    """
+    keys = sorted(counts)
+    if not keys:
+        return {}
+    values = ", ".join(f"(:o{k}, :year, :t{k}, :n{k})" for k in range(len(keys)))
+    params: dict[str, Any] = {"year": year}
+    for k, (office, act_type) in enumerate(keys):
+        params.update({f"o{k}": office, f"t{k}": act_type, f"n{k}": counts[(office, act_type)]})
+    rows = session.execute(text(
+        f"insert into act_counters (office_code, register_year, act_type, last_number) values {values} "
+        "on conflict (office_code, register_year, act_type) "
+        "do update set last_number = act_counters.last_number + excluded.last_number "
+        "returning office_code, act_type, last_number"
+    ), params).all()
+    return {(o, t): int(last) - counts[(o, t)] + 1 for o, t, last in rows}
+
+
+def number_rows(keys: Sequence[tuple[str, str]], first: Mapping[tuple[str, str], int]) -> list[int]:
+    """Each row's number: its register's range, handed out in row order."""
+    counters = {k: itertools.count(v) for k, v in first.items()}
+    return [next(counters[k]) for k in keys]
+
+
+def insert_acts_with_changes(
+    session: Session,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    change_columns: Sequence[str],
+    change_row: Any,
+) -> None:
+    """Write act rows (tuples in ``columns`` order, ``act_id`` first) and, for each, the change
+    row ``change_row(act, after_image_json)`` where the after-image is the act's columns as
+    ``Act.as_dict()`` gives them plus ``marginal_notes: []`` (orjson: ISO dates, UTC ``Z``).
+
+    PostgreSQL: two binary COPYs on the session's connection; rows are formatted while the
+    server is still loading the previous buffers. SQLite: executemany.
+    """
+    conn = session.connection()
+    dbapi = conn.connection.dbapi_connection
+    keys = tuple(columns)
+
+    def images() -> Iterator[bytes]:
+        dumps, opt = orjson.dumps, orjson.OPT_UTC_Z
+        for row in rows:
+            image = dict(zip(keys, row, strict=True))
+            image["marginal_notes"] = []
+            yield dumps(image, option=opt)
+
+    if conn.dialect.name == "postgresql":
+        with dbapi.cursor() as cur:  # type: ignore[union-attr]
+            oids = _column_oids(cur, "acts", keys)
+            with cur.copy(f"copy acts ({', '.join(keys)}) from stdin (format binary)") as copy:
+                copy.set_types(oids)
+                for row in rows:
+                    copy.write_row(row)
+            # jsonb's binary input is a version byte then the JSON text: send orjson's bytes as is
+            oids = _column_oids(cur, "changes", change_columns)
+            jsonb = oids[change_columns.index("after_image")]
+            oids = [_BYTEA if o == jsonb else o for o in oids]
+            with cur.copy(f"copy changes ({', '.join(change_columns)}) from stdin (format binary)") as copy:
+                copy.set_types(oids)
+                for row, image in zip(rows, images(), strict=True):
+                    copy.write_row(change_row(row, b"\x01" + image))
+        return
+    cur = dbapi.cursor()  # type: ignore[union-attr]
+    cur.executemany(
+        f"insert into acts ({', '.join(keys)}) values ({', '.join('?' for _ in keys)})",
+        [tuple(_sqlite_value(v) for v in row) for row in rows],
+    )
+    cur.executemany(
+        f"insert into changes ({', '.join(change_columns)}) values ({', '.join('?' for _ in change_columns)})",
+        [tuple(_sqlite_value(v) for v in change_row(row, image.decode())) for row, image in zip(rows, images(), strict=True)],
+    )
+    cur.close()
+
+
+_BYTEA = 17
