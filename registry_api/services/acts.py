@@ -133,11 +133,13 @@ def create_acts_batch(
     numbers of every register, one the ids, and the acts and their change rows go in with COPY
     (PostgreSQL) or executemany (SQLite), in the caller's transaction.
     """
-    if not isinstance(acts, Mapping):
-        dumped = [a.model_dump() for a in acts]
-        acts = {f: [d[f] for d in dumped] for f in (dumped[0] if dumped else {})}
     now = now or utcnow()
     today = local_date(now)
+    if not isinstance(acts, Mapping):
+        dumped = [a.model_dump() for a in acts]
+        if not dumped:
+            return BatchResult([], [], [], [], today.year)
+        acts = {f: [d[f] for d in dumped] for f in dumped[0]}
     offices: Sequence[str] = acts["office_code"]
     n = len(offices)
     locs = [("body", "acts", i) for i in range(n)]

@@ -156,14 +156,16 @@ def insert_acts_with_changes(
                 copy.set_types(oids)
                 for row in rows:
                     copy.write_row(row)
-            # jsonb's binary input is a version byte then the JSON text: send orjson's bytes as is
+            # the binary input of jsonb is a version byte then the JSON text (json: the text alone),
+            # so orjson's bytes go as they are, typed bytea for the driver
             oids = _column_oids(cur, "changes", change_columns)
-            jsonb = oids[change_columns.index("after_image")]
-            oids = [_BYTEA if o == jsonb else o for o in oids]
+            k = change_columns.index("after_image")
+            prefix = {_JSONB: b"\x01", _JSON: b""}[oids[k]]
+            oids[k] = _BYTEA
             with cur.copy(f"copy changes ({', '.join(change_columns)}) from stdin (format binary)") as copy:
                 copy.set_types(oids)
                 for row, image in zip(rows, images(), strict=True):
-                    copy.write_row(change_row(row, b"\x01" + image))
+                    copy.write_row(change_row(row, prefix + image))
         return
     cur = dbapi.cursor()  # type: ignore[union-attr]
     cur.executemany(
@@ -177,4 +179,4 @@ def insert_acts_with_changes(
     cur.close()
 
 
-_BYTEA = 17
+_BYTEA, _JSON, _JSONB = 17, 114, 3802  # PostgreSQL type oids

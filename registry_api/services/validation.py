@@ -406,7 +406,7 @@ def act_columns(items: Sequence[Any], model: type[BaseModel], loc: Loc) -> dict[
         if not _column_ok(spec, vals):
             slow.update(i for i, v in enumerate(vals) if not spec.ok(v))
         if spec.kind == "date":
-            parsed = {v: _parse_date(v) for v in set(vals) if type(v) is str}
+            parsed = {v: _parse_date(v) for v in {v for v in vals if type(v) is str}}
             if None in parsed.values():
                 slow.update(i for i, v in enumerate(vals) if type(v) is str and parsed[v] is None)
             vals = [parsed[v] if type(v) is str else v for v in vals]

@@ -241,3 +241,54 @@ def test_concurrent_batches_and_single_acts_share_registers_without_gaps(live) -
             numbers = sorted(n for o, t, n in results if (o, t) == (office, act_type))
             assert numbers == list(range(1, len(numbers) + 1)), (office, act_type)
     assert live.api.count("acts") == live.api.count("changes") == len(results) == 8 * 300 + 4
+
+
+def test_the_column_check_agrees_with_the_model_on_random_acts() -> None:
+    """``act_columns`` vs pydantic, act by act, on 1,000 random batches mixing valid, coercible and
+    invalid values: same accepted values, same errors (no database needed)."""
+    import random
+
+    from pydantic import ValidationError
+
+    from registry_api.schemas import ActCreate
+    from registry_api.services.validation import ShapeErrors, act_columns, field_specs
+
+    rnd = random.Random(20261125)
+    base = birth()
+    odd: list = [None, 0, 1, -1, 131, 2**53, 2**70, 1.0, 29.5, True, False, "", " ", "M", "MA", "MA\n", "ma", "29",
+                 "2026-02-30", "2026-11-20", "2026-11-20T00:00:00", "20261120", "24:00", "08:45", "٠٨:٤٥", "X" * 81,
+                 "X" * 161, "AB123456", "04.421.01.05", "birth", "death", "declaration", [], {}, ["MA"], {"a": 1}]
+    names = [s.name for s in field_specs(ActCreate)]
+    accepted = refused = 0
+    for round_ in range(1000):
+        items: list = []
+        mutated = set(rnd.sample(range(20), rnd.choice((1, 1, 2, 5))))
+        for j in range(20):
+            item = dict(base)
+            for name in rnd.sample(names, rnd.choice((1, 1, 2, 3)) if j in mutated else 0):
+                roll = rnd.random()
+                if roll < 0.15:
+                    item.pop(name, None)
+                else:
+                    item[name] = rnd.choice(odd)
+            if j in mutated and rnd.random() < 0.03:
+                item["unexpected"] = 1
+            items.append(item if j not in mutated or rnd.random() > 0.02 else "not an object")
+        expected_errors: list = []
+        expected_rows: list = []
+        for i, item in enumerate(items):
+            try:
+                expected_rows.append(ActCreate.model_validate(item).model_dump())
+            except ValidationError as exc:
+                expected_errors += [{**e, "loc": ("body", "acts", i, *e["loc"])} for e in exc.errors(include_url=False)]
+        try:
+            cols = act_columns(items, ActCreate, ("body", "acts"))
+        except ShapeErrors as exc:
+            assert expected_errors, round_
+            assert [(e["loc"], e["type"], e["msg"]) for e in exc.errors] == [(e["loc"], e["type"], e["msg"]) for e in expected_errors]
+            refused += 1
+            continue
+        assert not expected_errors, (round_, expected_errors[:2])
+        assert [{n: cols[n][i] for n in names} for i in range(len(items))] == expected_rows
+        accepted += 1
+    assert accepted > 60 and refused > 500, (accepted, refused)
