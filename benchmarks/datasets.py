@@ -13,6 +13,9 @@ Measured in one run, on the same rows:
 1. cold: ``release_all`` with an empty suppression cache — SQL over the marts, protecting the
    cubes, pseudonyms, Parquet + CSV + descriptor + SHA-256 of each file;
 2. warm: the same again (monthly refresh with unchanged years: cache hits, releases unchanged);
+2b. cold with one worker (``CIVSTAT_DATASETS_WORKERS=1``, into another empty folder): the
+   suppression of the years in one process, as before they were protected in parallel; its
+   versions must equal the parallel run's (same bytes);
 3. baseline: each released table loaded into DuckDB (not timed), then ``COPY t TO … (FORMAT
    parquet)`` and ``COPY t TO … (HEADER)``: the cost of writing the same rows and nothing else.
 
@@ -103,6 +106,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--source", choices=("synthetic", "published"), default="synthetic")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument("--no-one-worker", action="store_true", help="skip the cold run with one worker")
     args = parser.parse_args()
 
     tmp = None
@@ -127,6 +131,22 @@ def main() -> int:
         cold_s, cold = release(data_dir, info["registry_url"], root)
         warm_s, warm = release(data_dir, info["registry_url"], root)
         assert [r.version for r in cold] == [r.version for r in warm], "same inputs must give the same versions"
+        from datasets.disclosure import workers_default
+
+        workers = workers_default()
+        one_s = None
+        if not args.no_one_worker:
+            saved = os.environ.get("CIVSTAT_DATASETS_WORKERS")
+            os.environ["CIVSTAT_DATASETS_WORKERS"] = "1"
+            try:
+                shutil.rmtree(data_dir / "bench-releases-1", ignore_errors=True)
+                one_s, one = release(data_dir, info["registry_url"], data_dir / "bench-releases-1")
+            finally:
+                if saved is None:
+                    os.environ.pop("CIVSTAT_DATASETS_WORKERS", None)
+                else:
+                    os.environ["CIVSTAT_DATASETS_WORKERS"] = saved
+            assert [r.version for r in one] == [r.version for r in cold], "workers must not change the bytes"
         scratch = data_dir / "bench-copy"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir()
@@ -158,6 +178,9 @@ def main() -> int:
                 "warm_seconds": round(warm_s, 2), "warm_rows_per_s": round(rows / warm_s),
                 "copy_seconds": round(copy_s, 2), "copy_rows_per_s": round(rows / copy_s),
                 "cold_vs_copy": round(cold_s / copy_s, 2), "warm_vs_copy": round(warm_s / copy_s, 2),
+                "suppression_workers": workers,
+                "cold_one_worker_seconds": None if one_s is None else round(one_s, 2),
+                "cold_one_worker_vs_copy": None if one_s is None else round(one_s / copy_s, 2),
             },
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -181,6 +204,10 @@ def _print(report: dict[str, Any]) -> None:
           f"{t['copy_seconds']:>8.2f}   ×{t['cold_vs_copy']} vs COPY")
     print(f"{'all releases, warm (cache, unchanged)':<40} {t['rows']:>11,} {t['warm_seconds']:>10.2f} {t['warm_rows_per_s']:>11,} "
           f"{'':>8}   ×{t['warm_vs_copy']} vs COPY")
+    if t.get("cold_one_worker_seconds"):
+        print(f"{'cold, suppression in one process':<40} {t['rows']:>11,} {t['cold_one_worker_seconds']:>10.2f} "
+              f"{round(t['rows'] / t['cold_one_worker_seconds']):>11,} {'':>8}   ×{t['cold_one_worker_vs_copy']} vs COPY "
+              f"(parallel: {t['suppression_workers']} workers)")
     print(f"{'raw DuckDB COPY TO parquet + csv':<40} {t['rows']:>11,} {t['copy_seconds']:>10.2f} {t['copy_rows_per_s']:>11,}")
 
 

@@ -44,6 +44,7 @@ ALGORITHM = "hypercube-v1"  # part of the cache key: change it when the choice o
 MIN_COUNT = 5  # counts 1..MIN_COUNT-1 are primary-sensitive
 DENSE_MAX = 2500  # largest component decided by dense SVD
 _NULL_TOL = 1e-8
+PARALLEL_MIN_CELLS = 100_000  # below this many cells to protect, blocks run in this process
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,15 @@ class Protection:
         }
 
 
+def workers_default() -> int:
+    """Processes protecting independent blocks (years) at once: ``CIVSTAT_DATASETS_WORKERS``,
+    else the number of CPUs (at most 4)."""
+    env = os.environ.get("CIVSTAT_DATASETS_WORKERS", "").strip()
+    if env:
+        return max(1, int(env))
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def protect(
     dims: Sequence[Dimension],
     values: np.ndarray,
@@ -204,6 +214,7 @@ def protect(
     verify: bool = False,
     candidates: int = 6,
     cache_dir: Path | None = None,
+    workers: int | None = None,
 ) -> Protection:
     """Primary suppression of counts 1..min_count-1, then a box of suppressed cells through
     every primary cell (see the module docstring).
@@ -212,7 +223,9 @@ def protect(
     the cube into independent blocks, one per tree: no equation crosses them. Each block's
     result depends only on its own counts, so with ``cache_dir`` an unchanged year is not
     recomputed (the key is a hash of the block's structure and counts and of this algorithm's
-    parameters). ``verify`` runs the exact linear attacker afterwards (slow on big cubes)."""
+    parameters), and the blocks still to compute run in parallel processes (``workers``,
+    default :func:`workers_default`); the result is the same whatever the number of workers.
+    ``verify`` runs the exact linear attacker afterwards (slow on big cubes)."""
     values = np.asarray(values, dtype=np.int64)
     if values.ndim < 1 or values.shape != tuple(len(d) for d in dims):
         raise ValueError(f"values shape {values.shape} does not match dimensions {[len(d) for d in dims]}")
@@ -222,10 +235,30 @@ def protect(
     else:
         suppressed = np.zeros(values.shape, dtype=bool)
         totals = np.zeros(4, dtype=np.int64)
+        blocks = []
         for root in dims[split].roots():
             sub_dim, keep = dims[split].subtree(root)
             sub_dims = [*dims[:split], sub_dim, *dims[split + 1 :]]
-            part = protect(sub_dims, np.take(values, keep, axis=split), min_count=min_count, candidates=candidates, cache_dir=cache_dir)
+            blocks.append((keep, sub_dims, np.take(values, keep, axis=split)))
+        parts: list[Protection | None] = [_from_cache(d, v, min_count, candidates, cache_dir) for _, d, v in blocks]
+        todo = [i for i, part in enumerate(parts) if part is None]
+        n = min(workers_default() if workers is None else max(1, workers), len(todo))
+        if workers is None and sum(blocks[i][2].size for i in todo) < PARALLEL_MIN_CELLS:
+            n = 1  # small cubes: starting processes would cost more than it saves
+        args = [(blocks[i][1], blocks[i][2], min_count, candidates, cache_dir) for i in todo]
+        if n > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: the caller may hold DuckDB connections and threads
+            with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")) as pool:
+                computed = list(pool.map(_protect_args, args))
+        else:
+            computed = [_protect_args(a) for a in args]
+        for i, part in zip(todo, computed, strict=True):
+            parts[i] = part
+        for (keep, _, _), part in zip(blocks, parts, strict=True):
+            assert part is not None
             np.moveaxis(suppressed, split, 0)[keep] = np.moveaxis(part.suppressed, split, 0)
             totals += (part.primary, part.secondary, part.boxes, part.boxes_with_zeros)
         result = Protection(suppressed, *(int(t) for t in totals))
@@ -236,22 +269,44 @@ def protect(
     return result
 
 
+def _protect_args(args: tuple[Sequence[Dimension], np.ndarray, int, int, Path | None]) -> Protection:
+    dims, values, min_count, candidates, cache_dir = args
+    return protect(dims, values, min_count=min_count, candidates=candidates, cache_dir=cache_dir, workers=1)
+
+
+def _cache_path(dims: Sequence[Dimension], values: np.ndarray, min_count: int, candidates: int, cache_dir: Path) -> Path:
+    h = hashlib.sha256(f"{ALGORITHM}|{min_count}|{candidates}|{values.shape}".encode())
+    for d in dims:
+        h.update(json.dumps([d.codes, d.levels, d.parents]).encode())
+    h.update(np.ascontiguousarray(values).tobytes())
+    return cache_dir / f"{h.hexdigest()}.npz"
+
+
+def _from_cache(dims: Sequence[Dimension], values: np.ndarray, min_count: int, candidates: int,
+                cache_dir: Path | None) -> Protection | None:
+    """A block's pattern from the cache (only a block without a split of its own), else None."""
+    if cache_dir is None or any(len(d.roots()) > 1 for d in dims):
+        return None
+    path = _cache_path(dims, values, min_count, candidates, cache_dir)
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        mask = np.unpackbits(z["mask"], count=values.size).astype(bool).reshape(values.shape)
+        stats = [int(x) for x in z["stats"]]
+    if mask[(values >= 1) & (values < min_count)].all():  # a damaged file is recomputed, never trusted
+        return Protection(mask, *stats)
+    return None
+
+
 def _protect_cached(
     dims: Sequence[Dimension], values: np.ndarray, min_count: int, candidates: int, cache_dir: Path | None
 ) -> Protection:
     if cache_dir is None:
         return _protect_block(dims, values, min_count, candidates)
-    h = hashlib.sha256(f"{ALGORITHM}|{min_count}|{candidates}|{values.shape}".encode())
-    for d in dims:
-        h.update(json.dumps([d.codes, d.levels, d.parents]).encode())
-    h.update(np.ascontiguousarray(values).tobytes())
-    path = cache_dir / f"{h.hexdigest()}.npz"
-    if path.exists():
-        with np.load(path) as z:
-            mask = np.unpackbits(z["mask"], count=values.size).astype(bool).reshape(values.shape)
-            stats = [int(x) for x in z["stats"]]
-        if mask[(values >= 1) & (values < min_count)].all():  # a damaged file is recomputed, never trusted
-            return Protection(mask, *stats)
+    hit = _from_cache(dims, values, min_count, candidates, cache_dir)
+    if hit is not None:
+        return hit
+    path = _cache_path(dims, values, min_count, candidates, cache_dir)
     result = _protect_block(dims, values, min_count, candidates)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f".{path.name}.{os.getpid()}.tmp"

@@ -143,6 +143,25 @@ def test_same_counts_same_suppression_and_cache(tmp_path) -> None:  # type: igno
     _assert_holds([geo, time], values, a.suppressed)
 
 
+def test_years_protected_in_parallel_give_the_same_pattern(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Years are independent blocks: protected in worker processes, the result is the one a
+    single process gives, byte for byte (the release checksums rely on it), and the cache ends
+    up with one pattern per year that a later run reads back."""
+    geo = Dimension.tree(
+        "geo", [(f"c{p}{i}", f"p{p}", "r") for p in range(3) for i in range(5)], ["commune", "province", "region"], root="MA"
+    )
+    time = Dimension.tree("time", [(f"{y}-{m:02d}", str(y)) for y in (2022, 2023, 2024) for m in range(1, 13)], ["month", "year"])
+    sex = Dimension.flat("sex", ["M", "F"], level="sex", total="T")
+    values = _cube([geo, time, sex], np.random.default_rng(5), 3.0)
+    one = protect([geo, time, sex], values, workers=1)
+    two = protect([geo, time, sex], values, workers=2, cache_dir=tmp_path)
+    assert one.suppressed.tobytes() == two.suppressed.tobytes() and one.as_dict() == two.as_dict()
+    assert one.primary > 0 and one.secondary > 0
+    assert len(list(tmp_path.glob("*.npz"))) == 3  # written by the worker processes
+    again = protect([geo, time, sex], values, workers=2, cache_dir=tmp_path)
+    assert again.suppressed.tobytes() == one.suppressed.tobytes()
+
+
 def test_tree_rejects_a_node_with_two_parents() -> None:
     with pytest.raises(ValueError, match="two parents"):
         Dimension.tree("geo", [("c1", "p1"), ("c1", "p2")], ["commune", "province"])
