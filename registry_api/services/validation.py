@@ -359,27 +359,34 @@ def field_specs(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
 
 
 def _column_ok(spec: FieldSpec, vals: list[Any]) -> bool:
-    """All values acceptable as they are, checked with set and min/max over the column."""
+    """All values acceptable as they are (``all(map(spec.ok, vals))``, dates aside), checked with
+    C-level set, ``in`` and min/max passes over the column."""
     types = set(map(type, vals))
     allowed = {str} if spec.kind != "int" else {int}
     if spec.nullable:
         allowed.add(type(None))
     if not types <= allowed:
         return False
-    present = [v for v in vals if v is not None] if type(None) in types else vals
-    if not present:
-        return True
-    if spec.kind == "enum":
-        return set(present) <= spec.enum
-    if spec.kind == "int":
-        return (spec.minimum is None or min(present) >= spec.minimum) and (spec.maximum is None or max(present) <= spec.maximum)
     if spec.kind == "date":
         return True  # parsed per distinct value by the caller
-    if spec.min_length is not None and min(map(len, present)) < spec.min_length:
-        return False
-    if spec.max_length is not None and max(map(len, present)) > spec.max_length:
-        return False
-    return spec.pattern is None or all(spec.pattern.fullmatch(v) for v in set(present))
+    if spec.kind == "str" and spec.pattern is None:  # free text (names): lengths only, no set
+        if type(None) in types:
+            if spec.min_length and "" in vals:  # filter(None) below drops "" along with None
+                return False
+            lengths = list(map(len, filter(None, vals)))
+        else:
+            lengths = list(map(len, vals))
+        return not lengths or ((spec.min_length is None or min(lengths) >= spec.min_length)
+                               and (spec.max_length is None or max(lengths) <= spec.max_length))
+    distinct = set(vals)
+    distinct.discard(None)
+    if not distinct:
+        return True
+    if spec.kind == "enum":
+        return distinct <= spec.enum
+    if spec.kind == "int":
+        return (spec.minimum is None or min(distinct) >= spec.minimum) and (spec.maximum is None or max(distinct) <= spec.maximum)
+    return all(map(spec.ok, distinct))
 
 
 class ShapeErrors(Exception):
@@ -396,13 +403,21 @@ def act_columns(items: Sequence[Any], model: type[BaseModel], loc: Loc) -> dict[
     raises ``ShapeErrors`` with pydantic's errors (each ``loc + (index, *field_path)``)."""
     specs = field_specs(model)
     names = frozenset(s.name for s in specs)
-    rows = [d if type(d) is dict else {} for d in items]
-    slow = {i for i, d in enumerate(items) if type(d) is not dict or not d.keys() <= names}
+    slow: set[int] = set()
+    rows: Sequence[Any] = items
+    if set(map(type, items)) != {dict}:
+        rows = [d if type(d) is dict else {} for d in items]
+        slow.update(i for i, d in enumerate(items) if type(d) is not dict)
+    if not set().union(*map(dict.keys, rows)) <= names:
+        slow.update(i for i, d in enumerate(rows) if not d.keys() <= names)
     cols: dict[str, list[Any]] = {}
     for spec in specs:
-        vals = [d.get(spec.name, _MISSING) for d in rows]
-        if not spec.required and any(v is _MISSING for v in vals):
-            vals = [spec.default if v is _MISSING else v for v in vals]
+        vals = list(map(dict.get, rows, itertools.repeat(spec.name), itertools.repeat(_MISSING)))
+        if not spec.required and _MISSING in vals:  # identity first: no value equals the sentinel
+            if vals.count(_MISSING) == len(vals):  # a field no act sends (common for optional ones)
+                vals = [spec.default] * len(vals)
+            else:
+                vals = [spec.default if v is _MISSING else v for v in vals]
         if not _column_ok(spec, vals):
             slow.update(i for i, v in enumerate(vals) if not spec.ok(v))
         if spec.kind == "date":
