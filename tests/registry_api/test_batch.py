@@ -292,3 +292,19 @@ def test_the_column_check_agrees_with_the_model_on_random_acts() -> None:
         assert [{n: cols[n][i] for n in names} for i in range(len(items))] == expected_rows
         accepted += 1
     assert accepted > 60 and refused > 500, (accepted, refused)
+
+
+def test_deaths_in_a_batch_are_noted_or_notified_like_single_deaths(api) -> None:
+    """A death concerning a birth act held here adds the death note; held elsewhere, it notifies
+    that office - in the batch's transaction, as on the single path."""
+    here = api.post_act(birth())
+    elsewhere = api.post_act(birth(RABAT_AGDAL))
+    acts = [birth(), death(birth_act_id=here["act_id"]), death(birth_act_id=elsewhere["act_id"], birth_office_code=RABAT_AGDAL)]
+    r = api.client.post("/api/v1/acts/batch", json={"acts": acts}, headers=api.admin())
+    assert r.status_code == 201, r.text
+    noted = api.client.get(f"/api/v1/acts/{here['act_id']}", headers=api.admin()).json()
+    assert noted["version"] == 2 and [n["note_kind"] for n in noted["marginal_notes"]] == ["death"]
+    inbox = api.client.get("/api/v1/notifications", headers=api.officer(RABAT_AGDAL)).json()
+    assert [(n["event_type"], n["target_act_id"]) for n in inbox["data"]] == [("death", elsewhere["act_id"])]
+    # 2 + 3 creates, the death note on the act held here, the notification sent elsewhere
+    assert api.count("changes") == 2 + 3 + 1 + 1
