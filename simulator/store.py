@@ -326,6 +326,22 @@ def _drop_foreign_keys(cur: Any) -> list[tuple[str, str, str]]:
     return found
 
 
+def _drop_keys(cur: Any) -> list[tuple[str, str, str]]:
+    """Drop the primary keys and unique constraints of the loaded tables that no remaining
+    foreign key needs (``declarations_pkey`` stays: ``declaration_documents`` refers to it);
+    returns (table, name, definition). Adding them back at the end builds each index once,
+    sorted, and checks uniqueness over all the rows, instead of a b-tree insertion per row."""
+    cur.execute(
+        "select c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) from pg_constraint c "
+        "where c.contype in ('p', 'u') and c.conrelid = any(%s::regclass[]) and not exists ("
+        "  select 1 from pg_constraint f where f.contype = 'f' and f.confrelid = c.conrelid) order by 1, 2",
+        (list(CHECKED_EMPTY),))
+    found = cur.fetchall()
+    for table, name, _ in found:
+        cur.execute(f'alter table {table} drop constraint "{name}"')
+    return found
+
+
 def load_postgres(url: str, h: History, progress: Progress) -> dict[str, float]:
     """One transaction: entity tables, then the change log, then constraints, indexes,
     sequences. Non-unique indexes and foreign keys of the (empty) loaded tables are dropped
@@ -344,6 +360,7 @@ def load_postgres(url: str, h: History, progress: Progress) -> dict[str, float]:
                 raise RegistryNotEmpty(f"table {table} already has rows; bulk history needs an empty registry")
         indexes = _drop_secondary_indexes(cur)
         foreign_keys = _drop_foreign_keys(cur)
+        keys = _drop_keys(cur)
         t0 = time.perf_counter()
 
         def entity_chunks() -> Iterator[tuple[str, list[str], bytes, int]]:
@@ -365,11 +382,11 @@ def load_postgres(url: str, h: History, progress: Progress) -> dict[str, float]:
             progress.advance(n, "changes")
         timings["changes_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        for table, name, definition in foreign_keys:
+        cur.execute("set local maintenance_work_mem = '256MB'")
+        for table, name, definition in keys + foreign_keys:  # keys first: foreign keys need them
             cur.execute(f'alter table {table} add constraint "{name}" {definition}')
         timings["constraints_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        cur.execute("set local maintenance_work_mem = '256MB'")
         for definition in indexes:
             cur.execute(definition)
         timings["indexes_s"] = time.perf_counter() - t0
