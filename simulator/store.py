@@ -8,8 +8,9 @@ rows, so the image of an entity's last version is its stored row. Change ids fol
 reads the history in time order; on PostgreSQL all rows of one load share the loading
 transaction's ``txid`` (column default).
 
-PostgreSQL: one transaction, ``COPY`` in CSV, the change log streamed in chronological chunks
-that a background thread encodes while the previous chunk is being copied. SQLite: large
+PostgreSQL: one transaction, ``COPY`` (text format), the change log streamed in chronological
+chunks that a background thread encodes while the previous chunk is being copied; indexes,
+keys and foreign keys of the empty tables built and checked once at the end. SQLite: large
 transactions on one connection (WAL kept, ``synchronous=OFF`` for that connection only).
 """
 
@@ -344,9 +345,11 @@ def _drop_keys(cur: Any) -> list[tuple[str, str, str]]:
 
 def load_postgres(url: str, h: History, progress: Progress) -> dict[str, float]:
     """One transaction: entity tables, then the change log, then constraints, indexes,
-    sequences. Non-unique indexes and foreign keys of the (empty) loaded tables are dropped
-    first and rebuilt/validated at the end of the same transaction: a violation fails the
-    load and nothing is committed. Primary keys and unique constraints stay in force."""
+    sequences. The (empty) loaded tables' non-unique indexes, foreign keys, and the primary
+    keys and unique constraints no other table's foreign key needs are dropped first and
+    rebuilt/validated at the end of the same transaction: a violation fails the load and
+    nothing is committed. Other sessions wait for the load (the loaded tables and
+    ``offices``, ``provinces`` -- the referenced tables -- are locked until it commits)."""
     import psycopg
 
     timings: dict[str, float] = {}
