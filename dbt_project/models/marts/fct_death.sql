@@ -4,6 +4,7 @@
         materialized='incremental',
         unique_key='act_id',
         incremental_strategy='delete+insert',
+        post_hook="{{ civstat.drop_excluded_acts() }}",
     )
 }}
 
@@ -12,6 +13,8 @@ with
 acts as (
     select * from {{ ref('int_act__enriched') }}
     where act_type = 'death'
+        -- acts quarantined for exclusion by the quality suites (macros/quarantine.sql)
+        and act_id not in ({{ civstat.excluded_act_ids() }})
     {% if is_incremental() %}
         and feed_position > {{ civstat.watermark() }}
     {% endif %}
