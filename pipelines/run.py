@@ -3,7 +3,9 @@
 ``run_pipeline`` is what ``civstat pipeline`` and the demo call; ``watch`` is the sensor's
 condition in a plain loop (the demo has no Dagster daemon). Runs are recorded in the Dagster
 instance under ``DAGSTER_HOME`` (default ``DATA_DIR/dagster``), so ``civstat dagster`` shows
-them afterwards.
+them afterwards; except ``watch()``'s micro-batches, which run on an ephemeral instance by
+default (each recorded event is a committed SQLite write; a recorded micro-batch spent most of
+its time there: docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -45,6 +47,21 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v)
 
 
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time of each step, from its start event to its success/failure event."""
+    start: dict[str, float] = {}
+    out: dict[str, float] = {}
+    for e in instance.all_logs(run_id):
+        ev = e.dagster_event
+        if ev is None or not ev.step_key:
+            continue
+        if ev.event_type_value == "STEP_START":
+            start[ev.step_key] = e.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and ev.step_key in start:
+            out[ev.step_key] = round(e.timestamp - start[ev.step_key], 2)
+    return out
+
+
 def summarize(result: dg.ExecuteInProcessResult, started: float) -> dict[str, Any]:
     """The facts a person wants after a run: rows landed, models built, checks, publish."""
     from pipelines.defs.landing.assets import CHANGES_KEY
@@ -66,6 +83,8 @@ def summarize(result: dg.ExecuteInProcessResult, started: float) -> dict[str, An
             models.append(mat.asset_key.to_user_string())
     checks = result.get_asset_check_evaluations()
     failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks if not c.passed]
+    blocking = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks
+                if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     errors = [
         f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"  # type: ignore[union-attr]
         for e in result.all_events
@@ -80,6 +99,7 @@ def summarize(result: dg.ExecuteInProcessResult, started: float) -> dict[str, An
         "checks_passed": len(checks) - len(failed),
         "checks_failed": len(failed),
         "failed_checks": failed,
+        "failed_error_checks": blocking,
         "errors": errors,
         "published_version": (published or {}).get("version"),
         "max_changed_at": (published or {}).get("max_changed_at"),
@@ -95,14 +115,18 @@ def run_pipeline(
     prepare: bool = True,
     log_level: str = "INFO",
 ) -> dict[str, Any]:
-    """Land → dbt build (incremental, or ``--full-refresh``) → checks → publish, in-process.
+    """Land → dbt build (incremental, or ``--full-refresh``) → dbt tests and quality suites →
+    publish, in-process (``civstat pipeline``, the demo).
 
-    Incremental runs are ``microbatch_job`` (dbt tests gate the publish); ``full_refresh`` runs
-    ``full_build_job`` (also the quality suites). Returns the summary dict (``success`` False on
-    a failed step; nothing raised, so the demo can keep going). ``prepare`` parses the dbt
-    project first (needed once per checkout and after dbt changes).
+    Incremental runs are ``pipeline_job``, full refreshes ``full_build_job``: both run every dbt
+    test and every quality suite *before* publishing, so the published snapshot holds this
+    run's ``quality_results`` (the dataset release gate and the quality dashboard read them
+    there) and an error-severity failure keeps the previous version published. The fast
+    ``microbatch_job`` is for the sensor and ``watch()``. Returns the summary dict (``success``
+    False on a failed step; nothing raised, so the demo can keep going). ``prepare`` parses the
+    dbt project first (needed once per checkout and after dbt changes).
     """
-    return run_job("full_build_job" if full_refresh else "microbatch_job", registry_url, warehouse,
+    return run_job("full_build_job" if full_refresh else "pipeline_job", registry_url, warehouse,
                    full_refresh=full_refresh, prepare=prepare, log_level=log_level)
 
 
@@ -114,8 +138,14 @@ def run_job(
     full_refresh: bool = False,
     prepare: bool = True,
     log_level: str = "INFO",
+    record: bool = True,
 ) -> dict[str, Any]:
-    """Execute one of the pipeline jobs in-process against the given databases."""
+    """Execute one of the pipeline jobs in-process against the given databases.
+
+    ``record=False`` runs on an ephemeral (in-memory) Dagster instance instead of the one under
+    ``DAGSTER_HOME``: the run is not in the UI's history afterwards, but none of its events is a
+    committed SQLite write (~50 ms each on a busy disk, ~3 per dbt node; measured in
+    docs/scaling.md). ``watch()`` uses it for micro-batches."""
     from pipelines.defs.jobs import full_refresh_config
     from pipelines.defs.resources import resolve
 
@@ -131,14 +161,30 @@ def run_job(
     job = defs.resolve_job_def(job_name)
     run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if job_name != "quality_job":
-        run_config.update(full_refresh_config(full_refresh))
-    with _instance(wh.data_dir) as instance:
+        run_config.update(full_refresh_config(full_refresh, in_process=job_name == "microbatch_job"))
+    with (_instance(wh.data_dir) if record else dg.DagsterInstance.ephemeral()) as instance:
         result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+        steps = _step_seconds(instance, result.run_id)
     summary = summarize(result, started)
+    summary["steps_s"] = steps
     summary["job"] = job_name
     summary["full_refresh"] = full_refresh
     summary["skipped_domains"] = dict(SKIPPED_DOMAINS)
     return summary
+
+
+def is_built(wh: Warehouse) -> bool:
+    """Has a run published this warehouse (so every model, reference ones included, exists)?"""
+    from pipelines.lib.publish import NotPublishedError, current_version, data_as_of
+
+    try:
+        if wh.is_postgres:
+            return bool(data_as_of(wh))
+        return current_version(wh).exists()
+    except NotPublishedError:
+        return False
+    except Exception:  # noqa: BLE001 - e.g. publish_meta not created yet on PostgreSQL
+        return False
 
 
 def needs_run(registry_url: str, wh: Warehouse) -> bool:
@@ -168,10 +214,13 @@ def watch(
     on_run: Callable[[dict[str, Any]], None] | None = None,
     *,
     quality_every_s: float = 900,
+    record_microbatches: bool = False,
 ) -> None:
     """Run a micro-batch whenever the registry has changes past the landed cursor, until
-    ``stop_event`` is set; every ``quality_every_s`` also run the quality suites (what the
-    daemon's sensor and quality_schedule do). Failures are logged and retried next tick."""
+    ``stop_event`` is set; every ``quality_every_s`` also run the quality suites and publish
+    their results (what the daemon's sensor and quality_schedule do). Failures are logged and
+    retried next tick. Micro-batches run on an ephemeral Dagster instance unless
+    ``record_microbatches`` (their summaries go to the log and ``on_run``)."""
     from pipelines.defs.dbt.project import prepare_dbt_project
     from pipelines.defs.resources import resolve
 
@@ -182,7 +231,9 @@ def watch(
     while not stop.is_set():
         try:
             if needs_run(url, wh):
-                summary = run_pipeline(url, wh, prepare=False, log_level="WARNING")
+                # the micro-batch refreshes only the incremental side; the first build makes everything
+                job = "microbatch_job" if is_built(wh) else "pipeline_job"
+                summary = run_job(job, url, wh, prepare=False, log_level="WARNING", record=record_microbatches)
                 log.info("micro-batch: %s", summary)
                 if on_run:
                     on_run(summary)

@@ -46,14 +46,29 @@ def test_lineage_runs_from_landing_through_dbt_to_publish(defs: dg.Definitions) 
 def test_jobs_sensor_schedule_and_resources(defs: dg.Definitions) -> None:
     micro = defs.resolve_job_def("microbatch_job")
     full = defs.resolve_job_def("full_build_job")
-    for job in (micro, full):
+    pipeline = defs.resolve_job_def("pipeline_job")
+    for job in (micro, full, pipeline):
         selected = job.asset_layer.selected_asset_keys
         assert LANDING_KEYS <= selected and dg.AssetKey("published_warehouse") in selected
         assert dg.AssetKey("stg_registry__changes") in selected
-    # micro-batches gate on dbt tests only; the quality suites run in full builds and quality_job
+    # the micro-batch refreshes the incremental side only (tag microbatch); reference models wait
+    micro_models = micro.asset_layer.selected_asset_keys
+    assert {dg.AssetKey(m) for m in ("fct_birth", "fct_death", "int_act__history", "ind_office_daily",
+                                      "ind_vital_region_month", "int_registry__as_of")} <= micro_models
+    assert not {dg.AssetKey(m) for m in ("dim_date", "dim_geography", "int_calendar__days", "stg_registry__offices")} & micro_models
+    assert pipeline.asset_layer.selected_asset_keys == full.asset_layer.selected_asset_keys
+    # micro-batches gate on the key-uniqueness dbt tests and quarantine the landed acts first; the
+    # other dbt tests and every other quality suite run in civstat pipeline, full builds and quality_job
     micro_checks = {c.name for c in micro.asset_layer.asset_graph.asset_check_keys}
     full_checks = {c.name for c in full.asset_layer.asset_graph.asset_check_keys}
-    assert micro_checks < full_checks and any(n.startswith("not_null_") for n in micro_checks)
+    assert micro_checks < full_checks
+    assert "unique_fct_birth_act_id" in micro_checks and "landed_changes_quality" in micro_checks
+    assert not any(n.startswith(("not_null_", "accepted_values_", "relationships_")) for n in micro_checks)
+    assert not {"fct_birth_quality", "acts_reconciliation"} & micro_checks
+    assert {"fct_birth_quality", "acts_reconciliation", "not_null_fct_birth_act_id"} <= {
+        c.name for c in pipeline.asset_layer.asset_graph.asset_check_keys}
+    quality = defs.resolve_job_def("quality_job")
+    assert dg.AssetKey("published_warehouse") in quality.asset_layer.selected_asset_keys
     sensor = defs.resolve_sensor_def("registry_changes_sensor")
     assert sensor.minimum_interval_seconds is not None and sensor.minimum_interval_seconds <= 30
     assert sensor.job_name == "microbatch_job"
