@@ -384,6 +384,7 @@ def load_postgres(url: str, h: History, progress: Progress) -> dict[str, float]:
                 cp.write(data)
             progress.advance(n, "changes")
         timings["changes_s"] = time.perf_counter() - t0
+        progress.advance(0, "keys and indexes")  # minutes at national scale: say so on the bar
         t0 = time.perf_counter()
         cur.execute("set local maintenance_work_mem = '256MB'")
         for table, name, definition in keys + foreign_keys:  # keys first: foreign keys need them
@@ -479,6 +480,7 @@ def load_sqlite(url: str, h: History, progress: Progress) -> dict[str, float]:
                 con.execute("commit")
                 progress.advance(len(chunk), "changes")
             timings["changes_s"] = time.perf_counter() - t0
+            progress.advance(0, "keys and indexes")
             t0 = time.perf_counter()
             con.execute("begin immediate")
             for table in CHECKED_EMPTY:
