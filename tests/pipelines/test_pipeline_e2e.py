@@ -138,3 +138,9 @@ def test_pipeline_on_postgres_registry_and_warehouse(dbt_manifest: Path, pg_regi
     assert summary["landed_rows"] == 50 and summary["published_version"] == "postgres:analytics"
     assert query("select count(*) as n from fct_birth", wh=pg_warehouse).item() == 40
     assert data_as_of(pg_warehouse)["landed_rows"] == 50
+    assert query("select count(*) from quality_results where run_id = %s", [summary["run_id"]], wh=pg_warehouse).item() > 100
+    # the micro-batch with dbt in-process, on PostgreSQL
+    add_acts(pg_registry_url, 10, seed=500)  # k = 500..509: two deaths
+    micro = run_job("microbatch_job", pg_registry_url, pg_warehouse, prepare=False, record=False)
+    assert micro["success"] and micro["landed_rows"] == 10 and micro["failed_error_checks"] == [], micro
+    assert query("select count(*) as n from fct_birth", wh=pg_warehouse).item() == 48
