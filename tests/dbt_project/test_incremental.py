@@ -110,3 +110,34 @@ def test_incremental_micro_batches_equal_full_refresh(kind: str, request: pytest
     before = {m: snapshot(wh, m) for m in models}
     wh.dbt("run")
     assert [m for m in models if not same_rows(snapshot(wh, m), before[m])] == []
+
+
+@pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_office_daily_reaches_the_local_day_after_utc_midnight(kind: str, request: pytest.FixtureRequest, tmp_path,
+                                                               fixture_reference, fixture_changes) -> None:
+    """Registration dates are Morocco's local dates (UTC+1): an act registered at 00:30 local
+    time on 21 March is captured at 23:30 UTC on the 20th. The newest change's UTC date is the
+    20th, yet the office's day must hold the act, on a full build and on a micro-batch."""
+    from tests.dbt_project.fixtures import ChangeLogBuilder
+
+    late = ChangeLogBuilder(next_change_id=10_000)
+    late.create_act(31, "birth", OFFICE_A, "2024-03-20T23:30:00Z", registration_date="2024-03-21",
+                    event_date="2024-03-19", sex="F", mother_age=27, father_age=31)
+    for row in late.rows:
+        row["txid"] += 1_000_000  # after every fixture transaction
+
+    pg_url = request.getfixturevalue("pg_database_factory")() if kind == "postgres" else None
+    wh = make_warehouse(kind, tmp_path / "local-day", pg_url, fixture_reference)
+    wh.land(fixture_changes, run_id="day-1")
+    wh.dbt("seed")
+    wh.dbt("run", "--select", "+ind_office_daily")
+    assert wh.query(f"select count(*) as n from ind_office_daily where office_code = '{OFFICE_A}' "
+                    "and day = '2024-03-21'") == [{"n": 0}]
+
+    wh.land(late.rows, run_id="after-midnight")
+    wh.dbt("run", "--select", "+ind_office_daily")  # incremental
+    rows = wh.query(f"select births_registered from ind_office_daily where office_code = '{OFFICE_A}' "
+                    "and day = '2024-03-21'")
+    assert rows == [{"births_registered": 1}]
+    assert wh.query("select registration_date from fct_birth where act_id = 31") == [
+        {"registration_date": dt.date(2024, 3, 21)}]

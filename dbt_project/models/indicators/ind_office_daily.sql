@@ -139,11 +139,19 @@ rebuild as (
 {% endif %}
 
 -- the days to write, cut to [earliest rebuild day, as-of] before joining the offices (the
--- PostgreSQL planner otherwise joins the whole calendar and filters last)
+-- PostgreSQL planner otherwise joins the whole calendar and filters last). as_of_date is the
+-- UTC date of the newest change, but registration and submission dates are Morocco's local
+-- dates (UTC+1 most of the year): after local midnight the newest footprint is a day later,
+-- so the grid runs to whichever is later.
 days as (
     select calendar.date_day
     from calendar
-    where calendar.date_day <= (select as_of_date from as_of)
+    where calendar.date_day <= (
+            select greatest(as_of.as_of_date, max(footprints.day))
+            from as_of
+            cross join footprints
+            group by as_of.as_of_date
+        )
         and calendar.date_day >= (select min(rebuild_from) from rebuild)
 ),
 
