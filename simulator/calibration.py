@@ -1,8 +1,8 @@
 """Calibration of the simulator: reference figures, stated assumptions, and per-office arrays.
 
 Reference figures (fertility, mortality, marriages, divorces, urban/rural populations) are read
-from ``simulator/data/vital_rates.csv`` and ``regions_area.csv``, copies of the shared reference
-files with their sources; assumptions are in ``data/calibration.toml`` and marked as such. The
+from ``simulator/reference/vital_rates.csv`` and ``regions_area.csv``, copies of the shared reference
+files with their sources; assumptions are in ``reference/calibration.toml`` and marked as such. The
 offices, their population and their ``live_since`` come from the registry's own
 ``registry_api.services.geography.geography()`` so the simulator never disagrees with the registry.
 
@@ -29,12 +29,12 @@ KIND_COMMUNAL, KIND_ARRONDISSEMENT, KIND_CONSULAR = 0, 1, 2
 
 
 def _text(name: str) -> str:
-    return resources.files("simulator.data").joinpath(name).read_text("utf-8")
+    return resources.files("simulator.reference").joinpath(name).read_text("utf-8")
 
 
 @lru_cache
 def settings() -> dict[str, Any]:
-    """The assumptions file (``data/calibration.toml``)."""
+    """The assumptions file (``reference/calibration.toml``)."""
     return tomllib.loads(_text("calibration.toml"))
 
 

@@ -1,6 +1,6 @@
 """Moroccan names in Arabic, Latin and Tifinagh script, CNIE numbers, phone numbers.
 
-The name lists (``data/given_names.csv``, ``data/family_names.csv``) were written for civstat:
+The name lists (``reference/given_names.csv``, ``reference/family_names.csv``) were written for civstat:
 common Moroccan given names with a weight for children born since 2018 (``w_child``) and for
 adults (``w_adult``), and family names with an Amazigh flag used to weight them by region.
 Latin spellings follow the usual French transcription used on Moroccan civil-status records;
@@ -66,7 +66,7 @@ class NameList:
 
 
 def _csv(name: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(resources.files("simulator.data").joinpath(name).read_text("utf-8").splitlines()))
+    return list(csv.DictReader(resources.files("simulator.reference").joinpath(name).read_text("utf-8").splitlines()))
 
 
 def _make(rows: list[dict[str, str]], weights: dict[str, np.ndarray]) -> NameList:

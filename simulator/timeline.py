@@ -35,7 +35,7 @@ def from_day(n: int) -> dt.date:
 def _ramadan_days(first: dt.date, last: dt.date) -> set[dt.date]:
     """Ramadan: the 29 days before the first day of Aïd al-Fitr (dates from the registry's
     holiday calendar, which follows the announced Hijri dates)."""
-    text = resources.files("registry_api.data").joinpath("holidays.csv").read_text("utf-8")
+    text = resources.files("registry_api.reference").joinpath("holidays.csv").read_text("utf-8")
     fitr = sorted({dt.date.fromisoformat(r["date"]) for r in csv.DictReader(text.splitlines()) if "Fitr" in r["name_fr"]})
     first_days = [d for i, d in enumerate(fitr) if i == 0 or (d - fitr[i - 1]).days > 1]
     out: set[dt.date] = set()

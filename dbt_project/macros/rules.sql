@@ -1,5 +1,5 @@
 {#-
-    The civil-status rules, from the vars that mirror registry_api/data/rules.toml (same
+    The civil-status rules, from the vars that mirror registry_api/reference/rules.toml (same
     function names as registry_api/services/rules.py). One place in the warehouse.
 -#}
 

@@ -24,7 +24,7 @@ def build_fct_birth_suite(inputs: Inputs | None = None) -> gx.ExpectationSuite:
     # consistency: a parent is born before the child (age in completed years >= 1)
     b.between("mother_age", "parents_born_before_child", "error", min_value=0, strict_min=True)
     b.between("father_age", "parents_born_before_child", "error", min_value=0, strict_min=True)
-    # plausibility: ranges from registry_api/data/rules.toml [plausible]
+    # plausibility: ranges from registry_api/reference/rules.toml [plausible]
     b.between("mother_age", "mother_age_plausible", "warn", min_value=p.mother_age_min, max_value=p.mother_age_max)
     b.between("father_age", "father_age_plausible", "warn", min_value=p.father_age_min, max_value=p.father_age_max)
     return b.suite

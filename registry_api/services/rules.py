@@ -1,7 +1,7 @@
 """The civil-status rules, in one place: deadlines, working days, timeliness classes, plausible ages.
 
 The API, the simulator, the pipelines and the tests all call these functions; the values come
-from ``registry_api/data/rules.toml`` (sources in ``registry_api/data/SOURCES.md``).
+from ``registry_api/reference/rules.toml`` (sources in ``registry_api/reference/SOURCES.md``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ Timeliness = Literal["on_time", "late", "delayed"]
 
 @lru_cache
 def rules() -> dict[str, Any]:
-    return tomllib.loads(resources.files("registry_api.data").joinpath("rules.toml").read_text("utf-8"))
+    return tomllib.loads(resources.files("registry_api.reference").joinpath("rules.toml").read_text("utf-8"))
 
 
 @lru_cache
 def holidays() -> frozenset[dt.date]:
-    text = resources.files("registry_api.data").joinpath("holidays.csv").read_text("utf-8")
+    text = resources.files("registry_api.reference").joinpath("holidays.csv").read_text("utf-8")
     return frozenset(dt.date.fromisoformat(r["date"]) for r in csv.DictReader(text.splitlines()))
 
 

@@ -8,7 +8,7 @@ import yaml
 
 from tests.dbt_project.fixtures import DBT_PROJECT_DIR, REPO_ROOT
 
-RULES_TOML = REPO_ROOT / "registry_api" / "data" / "rules.toml"
+RULES_TOML = REPO_ROOT / "registry_api" / "reference" / "rules.toml"
 
 
 def project_vars() -> dict:
@@ -46,6 +46,6 @@ def test_models_take_deadlines_from_vars_not_literals() -> None:
 
 
 def test_holidays_seed_is_a_copy_of_the_registry_holidays() -> None:
-    registry = (REPO_ROOT / "registry_api" / "data" / "holidays.csv").read_bytes()
+    registry = (REPO_ROOT / "registry_api" / "reference" / "holidays.csv").read_bytes()
     seed = (DBT_PROJECT_DIR / "seeds" / "ref_public_holidays.csv").read_bytes()
     assert seed == registry

@@ -1,4 +1,4 @@
-"""Policy comes from quality/config.toml, law from registry_api/data/rules.toml."""
+"""Policy comes from quality/config.toml, law from registry_api/reference/rules.toml."""
 
 from __future__ import annotations
 

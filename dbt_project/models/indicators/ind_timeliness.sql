@@ -1,7 +1,7 @@
 -- Registrations of births and deaths by office and month of registration, split by timeliness
 -- class (on_time: by the legal deadline moved to the next working day; late: within
 -- timeliness.late_max_days of the event; delayed: beyond). Thresholds: vars deadline_days and
--- timeliness (mirror of registry_api/data/rules.toml). Cancelled acts are not counted.
+-- timeliness (mirror of registry_api/reference/rules.toml). Cancelled acts are not counted.
 -- Incremental on (office, registration month, event type) cells touched by any version of a
 -- touched act.
 {{

@@ -1,5 +1,5 @@
 -- Every day from var dim_date_start to dim_date_end, with Morocco's working days: Monday to
--- Friday except public holidays (seed ref_public_holidays = registry_api/data/holidays.csv),
+-- Friday except public holidays (seed ref_public_holidays = registry_api/reference/holidays.csv),
 -- and the next working day on or after each day (the deadline rule of rules.legal_deadline).
 with
 
