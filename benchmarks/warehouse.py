@@ -3,8 +3,8 @@
 Every figure is a ratio against a baseline measured in the same run, on the same data:
 - landing rows/s vs a raw load of the same rows (DuckDB: ``create table as select`` from the
   Arrow table already in memory; PostgreSQL: a bare ``COPY`` into an unindexed table);
-- full build and micro-batch time vs an empty micro-batch (the fixed cost of a run: Dagster,
-  dbt start-up, tests, publish);
+- full build vs the same model SQL run once in raw DuckDB (``bench_raw_build``), and vs an
+  empty run (the fixed cost: Dagster, dbt start-up, tests, quality suites, publish);
 - freshness: seconds from an act's commit in the registry to its row in the published
   ``fct_birth``/``fct_death``, p50/p95, while a writer registers ``--live-rate`` acts/s and
   ``pipelines.run.watch`` runs micro-batches (the demo's loop; the sensor does the same).
@@ -183,6 +183,80 @@ def bench_builds(url: str, wh: Any, micro_acts: int = 1000) -> dict[str, Any]:
     return out
 
 
+def bench_raw_build(wh: Any, workdir: Path) -> dict[str, Any]:
+    """The baseline of the full build: the same model SQL, executed once in raw DuckDB.
+
+    A copy of the built warehouse (raw layer + seeds) is compiled with ``dbt compile
+    --full-refresh`` (so every incremental model compiles to its full select); then each
+    model's compiled select runs as one ``create table … as`` in a fresh schema, in dependency
+    order, with its upstream models' names pointed at that schema. No dbt, Dagster, tests,
+    quality suites or publish: what is left is the SQL itself, the floor a build can reach."""
+    import json
+    import shutil
+
+    import duckdb
+    from dbt.cli.main import dbtRunner
+
+    from pipelines.defs.dbt.project import civstat_dbt_project
+
+    if wh.is_postgres:
+        return {"skipped": "raw baseline measured on DuckDB only"}
+    copy = workdir / "rawbase.duckdb"
+    shutil.copyfile(wh.duckdb_path, copy)
+    target_path = workdir / "rawbase-target"
+    project_dir = Path(civstat_dbt_project.project_dir)
+    env_before = {k: os.environ.get(k) for k in ("CIVSTAT_DBT_TARGET", "CIVSTAT_DBT_DUCKDB_PATH")}
+    os.environ.update({"CIVSTAT_DBT_TARGET": "duckdb", "CIVSTAT_DBT_DUCKDB_PATH": str(copy)})
+    try:
+        res = dbtRunner().invoke(["compile", "--full-refresh", "--quiet", "--project-dir", str(project_dir),
+                                  "--profiles-dir", str(project_dir), "--target-path", str(target_path),
+                                  "--log-path", str(target_path), "--select", "resource_type:model"])
+    finally:
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if not res.success:
+        return {"error": f"dbt compile failed: {res.exception}"}
+    nodes = {k: n for k, n in json.loads((target_path / "manifest.json").read_text())["nodes"].items()
+             if n["resource_type"] == "model"}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in seen or key not in nodes:
+            return
+        seen.add(key)
+        for dep in nodes[key]["depends_on"]["nodes"]:
+            visit(dep)
+        order.append(key)
+
+    for key in sorted(nodes):
+        visit(key)
+    con = duckdb.connect(str(copy))
+    con.execute("set enable_progress_bar = false")
+    con.execute("create schema raw_baseline")
+    per_model: dict[str, float] = {}
+    t = time.perf_counter()
+    for key in order:
+        node = nodes[key]
+        sql = node["compiled_code"]
+        for dep in node["depends_on"]["nodes"]:
+            if dep in nodes:
+                sql = sql.replace(nodes[dep]["relation_name"], f'raw_baseline."{nodes[dep]["name"]}"')
+        started = time.perf_counter()
+        con.execute(f'create table raw_baseline."{node["name"]}" as {sql}')
+        per_model[node["name"]] = time.perf_counter() - started
+    raw_s = time.perf_counter() - t
+    con.close()
+    copy.unlink()
+    slowest = sorted(per_model.items(), key=lambda kv: -kv[1])[:5]
+    return {"raw_models": len(order), "raw_build_s": round(raw_s, 2), "raw_build_load": _load(),
+            "raw_slowest_models_s": {name: round(sec, 2) for name, sec in slowest},
+            "baseline": "each model's compiled full-refresh SQL, once, as CREATE TABLE AS in raw DuckDB"}
+
+
 @contextlib.contextmanager
 def _api_and_simulator(url: str, workdir: Path, rate: float, seconds: float) -> Iterator[subprocess.Popen]:
     """The registry API (uvicorn) and ``simulator.live`` posting ``rate`` steps/s through it, each
@@ -354,6 +428,12 @@ def main(argv: list[str] | None = None) -> int:
             print_table("landing", [results["landing"]])
             if not args.skip_build:
                 results["builds"] = bench_builds(url, wh, args.micro_acts)
+                raw = bench_raw_build(wh, workdir)
+                results["builds"].update(raw)
+                if raw.get("raw_build_s"):
+                    results["builds"]["full_build_vs_raw"] = round(results["builds"]["full_build_s"] / raw["raw_build_s"], 2)
+                    results["builds"]["full_build_dbt_vs_raw"] = round(
+                        (results["builds"]["full_build_dbt_s"] or 0) / raw["raw_build_s"], 2)
                 print_table("dbt builds (in-process Dagster run: land + dbt build + tests + publish)", [results["builds"]])
             if args.live_seconds > 0 and not args.skip_build:
                 results["freshness"] = bench_freshness(url, wh, workdir, args.live_seconds, args.live_rate, args.interval,
