@@ -188,7 +188,7 @@ def bench_raw_build(wh: Any, workdir: Path) -> dict[str, Any]:
 
     A copy of the built warehouse (raw layer + seeds) is compiled with ``dbt compile
     --full-refresh`` (so every incremental model compiles to its full select); then each
-    model's compiled select runs as one ``create table … as`` in a fresh schema, in dependency
+    model's compiled select runs as one ``create table … as`` (``create view`` for a view model) in a fresh schema, in dependency
     order, with its upstream models' names pointed at that schema. No dbt, Dagster, tests,
     quality suites or publish: what is left is the SQL itself, the floor a build can reach."""
     import json
@@ -246,7 +246,8 @@ def bench_raw_build(wh: Any, workdir: Path) -> dict[str, Any]:
             if dep in nodes:
                 sql = sql.replace(nodes[dep]["relation_name"], f'raw_baseline."{nodes[dep]["name"]}"')
         started = time.perf_counter()
-        con.execute(f'create table raw_baseline."{node["name"]}" as {sql}')
+        kind = "view" if node["config"]["materialized"] == "view" else "table"  # as dbt materializes it
+        con.execute(f'create {kind} raw_baseline."{node["name"]}" as {sql}')
         per_model[node["name"]] = time.perf_counter() - started
     raw_s = time.perf_counter() - t
     con.close()
