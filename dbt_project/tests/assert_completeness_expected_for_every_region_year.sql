@@ -1,5 +1,7 @@
 -- Every region with a population has, for every year observed, a row per sex and event type
 -- with a positive expected count.
+-- Dagster shows this test as an asset check of ind_completeness (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'ind_completeness'}}}) }}
 with
 
 completeness as (

@@ -1,4 +1,6 @@
 -- The current version in the history is the act's current state in staging.
+-- Dagster shows this test as an asset check of int_act__history (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'int_act__history'}}}) }}
 with
 
 history as (

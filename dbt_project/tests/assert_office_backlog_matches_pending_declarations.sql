@@ -1,4 +1,6 @@
 -- On the last day of the grid, each office's backlog equals its declarations still pending.
+-- Dagster shows this test as an asset check of ind_office_daily (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'ind_office_daily'}}}) }}
 with
 
 daily as (

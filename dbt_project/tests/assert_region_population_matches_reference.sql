@@ -1,5 +1,5 @@
 -- The registry's region populations (landed in raw) agree with the HCP reference seed.
-{{ config(severity='warn') }}
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_registry__regions'}}}) }}
 
 with
 

@@ -1,5 +1,7 @@
 -- The monthly indicator adds up to the facts: every non-cancelled birth and death of a region
 -- is counted once, cancelled acts never.
+-- Dagster shows this test as an asset check of ind_vital_region_month (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'ind_vital_region_month'}}}) }}
 with
 
 vital as (

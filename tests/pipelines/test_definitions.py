@@ -95,6 +95,11 @@ def test_dbt_tests_are_asset_checks(defs: dg.Definitions, dbt_manifest: Path) ->
     if not model_tests:
         pytest.skip("the dbt project has no model tests yet")
     assert len(checks) >= len({t["name"] for t in model_tests if t.get("attached_node")})
+    # singular tests that read several models name the one they check (meta.dagster.ref), so
+    # they are asset checks too, not bare observations
+    singular = {t["name"] for t in model_tests if not t.get("attached_node")}
+    assert len(singular) >= 7
+    assert singular <= {c.name for c in checks}
 
 
 def test_sensor_requests_a_microbatch_only_when_changes_are_pending(sqlite_registry_url: str, duckdb_warehouse: Warehouse) -> None:
