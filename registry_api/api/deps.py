@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -80,20 +80,36 @@ def run_write(
     payload: BaseModel | None,
     fn: Callable[[Session], Any],
     status_code: int = 201,
-) -> JSONResponse:
+) -> Response:
     """Run ``fn`` in one write transaction; with an Idempotency-Key, replay the first response."""
     fp = idempotency.fingerprint(request.method, request.url.path, payload.model_dump_json() if payload else "")
+    return write_idempotent(registry, principal, idem_key, fp, lambda s: jsonable_encoder(fn(s)), status_code)
+
+
+def write_idempotent(
+    registry: Registry,
+    principal: Principal,
+    idem_key: str | None,
+    fingerprint: str,
+    fn: Callable[[Session], Any],
+    status_code: int = 201,
+    render: Callable[..., Response] = JSONResponse,
+) -> Response:
+    """The write transaction behind every POST: ``fn`` returns the JSON-ready body; with an
+    Idempotency-Key the first response is stored in the same transaction and replayed (a
+    concurrent claim of the same key is retried, then 409). ``render(body, status, headers=)``
+    builds the response (the batch route renders with orjson)."""
     for _attempt in range(5):
         try:
             with registry.session() as s:
                 if idem_key:
-                    stored = idempotency.claim(s, principal.token_id, idem_key, fp)
+                    stored = idempotency.claim(s, principal.token_id, idem_key, fingerprint)
                     if stored is not None:
-                        return JSONResponse(stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"})
-                body = jsonable_encoder(fn(s))
+                        return render(stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"})
+                body = fn(s)
                 if idem_key:
                     idempotency.store(s, principal.token_id, idem_key, status_code, body)
-            return JSONResponse(body, status_code)
+            return render(body, status_code)
         except idempotency.KeyRace:
             time.sleep(0.01)
     raise ApiError.one(409, "idempotency_in_progress", "header", "idempotency-key")

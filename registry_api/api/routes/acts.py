@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import email.message
 import json
-import time
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -26,6 +25,7 @@ from registry_api.api.deps import (
     paginate,
     require_role,
     run_write,
+    write_idempotent,
 )
 from registry_api.core.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND, ApiError
 from registry_api.core.security import DIRECT_IDENTIFIERS, Principal
@@ -132,22 +132,15 @@ def _batch(raw: bytes, content_type: str | None, principal: Principal, registry:
         cols = _batch_columns(_decode_json_body(raw, content_type, exact=True), max_batch)
     # the same key with the same acts (whatever the JSON formatting) replays; other acts are refused
     fp = idempotency.fingerprint("POST", path, orjson.dumps(cols, option=orjson.OPT_NON_STR_KEYS).decode()) if idem_key else ""
-    for _attempt in range(5):
-        try:
-            with registry.session() as s:
-                if idem_key:
-                    stored = idempotency.claim(s, principal.token_id, idem_key, fp)
-                    if stored is not None:
-                        return Response(orjson.dumps(stored.body), stored.status_code, media_type="application/json",
-                                        headers={"Idempotent-Replayed": "true"})
-                result = service.create_acts_batch(s, cols, principal)
-                body = {"count": len(result.act_ids), "acts": result.refs()}
-                if idem_key:
-                    idempotency.store(s, principal.token_id, idem_key, 201, body)
-            return Response(orjson.dumps(body), 201, media_type="application/json")
-        except idempotency.KeyRace:
-            time.sleep(0.01)
-    raise ApiError.one(409, "idempotency_in_progress", "header", "idempotency-key")
+    def register(s: Any) -> dict[str, Any]:
+        result = service.create_acts_batch(s, cols, principal)
+        return {"count": len(result.act_ids), "acts": result.refs()}
+
+    return write_idempotent(registry, principal, idem_key, fp, register, 201, _orjson_response)
+
+
+def _orjson_response(body: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code, media_type="application/json", headers=headers)
 
 
 @router.get("", response_model=ActsPublic)
