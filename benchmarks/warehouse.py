@@ -198,6 +198,8 @@ def bench_raw_build(wh: Any, workdir: Path) -> dict[str, Any]:
     from dbt.cli.main import dbtRunner
 
     from pipelines.defs.dbt.project import civstat_dbt_project
+    from pipelines.defs.resources import dbt_environment
+    from pipelines.lib.warehouse import Warehouse
 
     if wh.is_postgres:
         return {"skipped": "raw baseline measured on DuckDB only"}
@@ -205,18 +207,10 @@ def bench_raw_build(wh: Any, workdir: Path) -> dict[str, Any]:
     shutil.copyfile(wh.duckdb_path, copy)
     target_path = workdir / "rawbase-target"
     project_dir = Path(civstat_dbt_project.project_dir)
-    env_before = {k: os.environ.get(k) for k in ("CIVSTAT_DBT_TARGET", "CIVSTAT_DBT_DUCKDB_PATH")}
-    os.environ.update({"CIVSTAT_DBT_TARGET": "duckdb", "CIVSTAT_DBT_DUCKDB_PATH": str(copy)})
-    try:
+    with dbt_environment(Warehouse(str(copy), wh.data_dir)):  # dbt compiles against the copy
         res = dbtRunner().invoke(["compile", "--full-refresh", "--quiet", "--project-dir", str(project_dir),
                                   "--profiles-dir", str(project_dir), "--target-path", str(target_path),
                                   "--log-path", str(target_path), "--select", "resource_type:model"])
-    finally:
-        for k, v in env_before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     if not res.success:
         return {"error": f"dbt compile failed: {res.exception}"}
     nodes = {k: n for k, n in json.loads((target_path / "manifest.json").read_text())["nodes"].items()
