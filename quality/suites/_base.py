@@ -255,11 +255,14 @@ class SuiteBuilder:
 # ----------------------------------------------------------------------------- table suites
 def select_frame(
     model: str, key: tuple[str, ...], where: str = "", derived: Mapping[str, str] | None = None,
+    landed_column: str | None = None,
 ) -> FrameFn:
     """A frame that is a projection of one warehouse table: only the columns the suite reads
     (plus ``derived`` columns, name -> SQL expression), so neither GX nor the SQL engine moves
     a 10M-row table's every column. Columns the table lacks are left out and reported in
-    ``info["missing_columns"]``; the runner fails their expectations instead of the suite."""
+    ``info["missing_columns"]``; the runner fails their expectations instead of the suite.
+    With ``landed_column`` the suite is incremental: only rows with ``landed_column`` after the
+    suite's watermark (``Inputs.landed_after``) are read, unless ``Inputs.full``."""
     derived = dict(derived or {})
 
     def make(db: QualityDB, inputs: Inputs, suite: gx.ExpectationSuite) -> Frame:
@@ -274,8 +277,16 @@ def select_frame(
                 exprs.append(c)
             else:
                 missing.append(c)
-        sql = f"select {', '.join(exprs) or 'null as nothing'} from {db.qualified(model)}" + (f" where {where}" if where else "")
-        return Frame(key=key, sql=sql, info={"missing_columns": missing} if missing else {})
+        conditions = [where] if where else []
+        params: tuple[Any, ...] = ()
+        info: dict[str, Any] = {"missing_columns": missing} if missing else {}
+        if landed_column and inputs.landed_after is not None and not inputs.full:
+            conditions.append(f"{landed_column} > ?")
+            params = (inputs.landed_after,)
+            info["landed_after"] = inputs.landed_after.isoformat()
+        sql = f"select {', '.join(exprs) or 'null as nothing'} from {db.qualified(model)}" + (
+            f" where {' and '.join(conditions)}" if conditions else "")
+        return Frame(key=key, sql=sql, params=params, info=info)
 
     return make
 
@@ -311,9 +322,12 @@ def schema_spec(model: str, columns: Mapping[str, str]) -> SuiteSpec:
 
 def table_spec(
     model: str, build: BuildFn, key: tuple[str, ...], derived: Mapping[str, str] | None = None,
+    landed_column: str | None = None,
 ) -> SuiteSpec:
+    """A suite over one table; incremental (rows landed since its last run) with ``landed_column``."""
     name = model.rpartition(".")[2]
-    return SuiteSpec(name, model, build, select_frame(model, key, derived=derived), requires=(model,), key=key)
+    return SuiteSpec(name, model, build, select_frame(model, key, derived=derived, landed_column=landed_column),
+                     requires=(model,), key=key, incremental=landed_column is not None)
 
 
 def columns_of(suite: gx.ExpectationSuite) -> list[str]:

@@ -1,4 +1,10 @@
-"""``raw.registry_changes``: the landed change log (structure, codes, keys), checked whole."""
+"""``raw.registry_changes``: the landed change log (structure, codes, keys).
+
+Incremental: each run checks the changes landed since its last run (``landed_at``), so the
+micro-batch's cost follows the batch, not the log (6.3M rows took 2.9 s at 1M acts). A landed row
+never changes, so nothing already checked needs checking again; ``change_id`` is unique within the
+batch here and across batches by the table's primary key (enforced by the landing's insert).
+``civstat quality run --full`` re-checks the whole log."""
 
 from __future__ import annotations
 
@@ -37,5 +43,5 @@ def build_registry_changes_suite(inputs: Inputs | None = None) -> gx.Expectation
 SUITES = (
     schema_spec(MODEL, COLUMNS),
     table_spec(MODEL, build_registry_changes_suite, KEY,
-               derived={"entity_change_kind": "entity_type || ':' || change_kind"}),
+               derived={"entity_change_kind": "entity_type || ':' || change_kind"}, landed_column="landed_at"),
 )
