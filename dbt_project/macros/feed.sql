@@ -18,6 +18,38 @@
 
 
 {#-
+    Predicate on `stg_registry__changes` rows: landed after the model's watermark.
+
+    Same rows as `feed_position > watermark()`, but cheap on a long change log: the watermark
+    is read when the model runs and turned into the `landing_seq` of the change it names (a
+    primary-key lookup on `change_id`); `landing_seq > <literal>` is pushed down to the scan of
+    `raw.registry_changes`, which is appended in landing order, so DuckDB skips every row group
+    before it (zone maps) and PostgreSQL reads the tail through the BRIN index on landing_seq.
+    Without it every micro-batch computes `feed_position` for the whole log. Landing order is
+    feed order (docs/landing.md), so both predicates select the same rows; the feed_position
+    one is kept as the definition. At parse time (no database) only that one is emitted.
+-#}
+{% macro landed_after_watermark(relation=none) -%}
+    {%- set target_relation = relation if relation is not none else this -%}
+    {%- set seq = none -%}
+    {%- set wm = '' -%}
+    {%- if execute -%}
+        {%- set wm = run_query('select coalesce(max(feed_position), \'\') from ' ~ target_relation).columns[0].values()[0] -%}
+        {%- if wm -%}
+            {%- set found = run_query('select landing_seq from ' ~ source('registry', 'changes')
+                ~ ' where change_id = ' ~ (wm.split('.')[1] | int)).columns[0].values() -%}
+            {%- if found | length == 1 -%}{%- set seq = found[0] -%}{%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if seq is not none -%}
+    (landing_seq > {{ seq }} and feed_position > '{{ wm }}')
+    {%- else -%}
+    feed_position > {{ civstat.watermark(target_relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
     The latest after-image of every entity of one type, plus per-entity facts from the whole
     change history: the newest feed position, the last change time and, for each kind in
     `first_at_kinds`, the time of the first change of that kind (`first_<kind>_at`).
@@ -58,7 +90,7 @@
                 select entity_id
                 from {{ changes_relation }}
                 where entity_type = '{{ entity_type }}'
-                    and feed_position > {{ civstat.watermark() }}
+                    and {{ civstat.landed_after_watermark() }}
             )
         {%- endif %}
     ) as ranked

@@ -33,5 +33,10 @@
 {%- endmacro %}
 
 {% macro drop_excluded_acts() -%}
+    {#- the deleted keys go to the publish log too (macros/publish_log.sql) -#}
+    {%- set log_sql = civstat.publish_log_keys(
+        '(select act_id from ' ~ this ~ ' where act_id in (' ~ civstat.excluded_act_ids() ~ '))', 'act_id') -%}
+    {%- if log_sql | trim %}{{ log_sql }};
+    {% endif -%}
     delete from {{ this }} where act_id in ({{ civstat.excluded_act_ids() }})
 {%- endmacro %}

@@ -15,7 +15,9 @@ consistent snapshot while dbt writes (each model is swapped in one transaction).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -35,6 +37,9 @@ GRACE_SECONDS = 600
 PUBLISHED_PREFIXES = ("dim_", "fct_", "ind_", "int_act__history", "quality_", "quarantine", "ds_", "publish_meta")
 
 
+log = logging.getLogger(__name__)
+
+
 class NotPublishedError(RuntimeError):
     """No run has published the warehouse yet."""
 
@@ -44,7 +49,14 @@ def _is_published(name: str) -> bool:
 
 
 def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str, Any] | None = None) -> Path:
-    """Copy read-facing tables from the open working connection into a new version; swap CURRENT."""
+    """Make a new read-only version of the read-facing tables and swap CURRENT to it.
+
+    Delta publishing (docs/scaling.md, "Publishing by delta"): when a previous version exists, the new
+    one starts as a byte copy of it and each incremental model whose changed keys are in the
+    publish log (dbt_project/macros/publish_log.sql) gets only those rows rewritten; every other
+    table (table models, rebuilt models, quality tables, a model whose delta does not add up) is
+    copied whole. The keys consumed are cleared from the log after the swap. Returns the path;
+    ``LAST_PUBLISH`` holds how each table was published."""
     wh.published_dir.mkdir(parents=True, exist_ok=True)
     version = f"warehouse-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}.duckdb"
     tmp = wh.published_dir / (version + ".tmp")
@@ -53,10 +65,26 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
         [wh.models_schema],
     ).fetchall()
     names = [r[0] for r in rows if _is_published(r[0])]
+    t0 = time.perf_counter()
+    logs = _publish_log(con, names)
+    previous = _previous_version(wh, con) if any(keys for keys in logs.values()) else None
+    if previous is not None:
+        shutil.copyfile(previous, tmp)
+    how: dict[str, str] = {}
     con.execute(f"attach '{tmp}' as pub")
     try:
+        have = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'pub' and table_schema = 'main'"
+        ).fetchall()}
         for name in names:
-            con.execute(f'create table pub."{name}" as select * from {wh.models_schema}."{name}"')
+            keys = logs.get(name)
+            if keys and name in have and _apply_delta(con, wh.models_schema, name, keys):
+                how[name] = "delta"
+                continue
+            con.execute(f'create or replace table pub."{name}" as select * from {wh.models_schema}."{name}"')
+            how[name] = "copy"
+        for gone in sorted(have - set(names) - {"publish_meta"}):
+            con.execute(f'drop table pub."{gone}"')
         info = {"published_at": dt.datetime.now(dt.UTC), **(meta or {})}
         # typed columns: a None (nothing landed yet) must not make an untyped NULL column
         types = {"text": "varchar", "bigint": "bigint", "timestamptz": "timestamptz"}
@@ -72,8 +100,95 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
     pointer_tmp = wh.published_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
     pointer_tmp.write_text(version)
     os.replace(pointer_tmp, wh.published_dir / POINTER)
+    _clear_publish_log(con, logs, version)
     _cleanup(wh.published_dir, keep=final.name)
+    LAST_PUBLISH.clear()
+    LAST_PUBLISH.update({"version": version, "seconds": round(time.perf_counter() - t0, 3),
+                         "based_on": previous.name if previous is not None else None, "tables": how})
     return final
+
+
+LOG_SCHEMA = "publish_log"  # dbt_project/macros/publish_log.sql
+LAST_PUBLISH: dict[str, Any] = {}  # how the last publish_duckdb of this process went (benchmarks, tests)
+
+
+def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The current version, if it is the one this working file published last (so the publish
+    log holds exactly what changed since): not one published from another working file or
+    before the log existed."""
+    try:
+        path = current_version(wh)
+    except NotPublishedError:
+        return None
+    last = con.execute(f"select max(version) from {LOG_SCHEMA}.published").fetchone()[0]  # type: ignore[index]
+    return path if path.exists() and path.name == last else None
+
+
+def _publish_log(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, list[str] | None]:
+    """For each published table: the key columns of its pending key log, or None when it must be
+    copied whole (no log, or rebuilt since the last publish). ``{}`` without a publish log."""
+    tables = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [LOG_SCHEMA]).fetchall()}
+    if "rebuilt" not in tables:
+        return {}
+    if "published" not in tables:
+        con.execute(f"create table {LOG_SCHEMA}.published (version varchar not null)")
+        tables.add("published")
+    rebuilt = {r[0] for r in con.execute(f"select distinct model from {LOG_SCHEMA}.rebuilt").fetchall()}
+    out: dict[str, list[str] | None] = {}
+    for name in names:
+        if name in tables and name not in rebuilt:
+            out[name] = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                " order by ordinal_position", [LOG_SCHEMA, name]).fetchall()]
+        else:
+            out[name] = None
+    return out
+
+
+def _apply_delta(con: duckdb.DuckDBPyConnection, schema: str, name: str, keys: Sequence[str]) -> bool:
+    """Rewrite in ``pub`` the rows of ``name`` whose key is in its log; False (and nothing
+    kept) when the copy's columns differ from the working table's or the row counts then differ."""
+    cols = "select column_name, data_type from information_schema.columns where table_catalog = ? and table_schema = ?" \
+           " and table_name = ? order by ordinal_position"
+    if con.execute(cols, ["pub", "main", name]).fetchall() != con.execute(cols, [_catalog(con), schema, name]).fetchall():
+        return False
+    log_table = f'{LOG_SCHEMA}."{name}"'
+    match = " and ".join(f't."{k}" = l."{k}"' for k in keys)
+    con.execute("begin")
+    try:
+        con.execute(f'delete from pub."{name}" t where exists (select 1 from {log_table} l where {match})')
+        con.execute(f'insert into pub."{name}" select t.* from {schema}."{name}" t'
+                    f" where exists (select 1 from {log_table} l where {match})")
+        same = con.execute(f'select (select count(*) from pub."{name}") = (select count(*) from {schema}."{name}")'
+                           ).fetchone()[0]  # type: ignore[index]
+        if not same:  # a change that bypassed the log: copy it whole instead
+            con.execute("rollback")
+            log.warning("publish: %s's delta does not add up; copying it whole", name)
+            return False
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return True
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+
+
+def _clear_publish_log(con: duckdb.DuckDBPyConnection, logs: dict[str, list[str] | None], version: str) -> None:
+    """Forget what ``version`` (just published) includes, and remember it as the base of the next."""
+    if not logs:
+        return
+    # every log, not only the published tables': staging models log their keys too (one strategy)
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [LOG_SCHEMA]).fetchall()]
+    con.execute("begin")
+    for name in tables:
+        con.execute(f'delete from {LOG_SCHEMA}."{name}"')
+    con.execute(f"insert into {LOG_SCHEMA}.published values (?)", [version])
+    con.execute("commit")
 
 
 def _cleanup(folder: Path, keep: str) -> None:

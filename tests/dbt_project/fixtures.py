@@ -389,7 +389,8 @@ create table raw.registry_changes (
     legal_basis text,
     changed_at timestamptz not null,
     landed_at timestamptz not null,
-    landing_run_id text not null
+    landing_run_id text not null,
+    landing_seq bigint not null
 )
 """
 _REFERENCE_DDL = {
@@ -480,18 +481,25 @@ class Warehouse:
         """Append change rows to raw.registry_changes (as the landing would), one transaction."""
         run_id = run_id or uuid.uuid4().hex[:12]
         landed_at = dt.datetime.now(dt.UTC)
+        con = self._connect()
+        # landing_seq continues the landed log in landing order (as pipelines.lib.landing does)
+        if self.kind == "duckdb":
+            last_seq = con.execute("select coalesce(max(landing_seq), 0) from raw.registry_changes").fetchone()[0]
+        else:
+            with con.cursor() as cur:
+                cur.execute("select coalesce(max(landing_seq), 0) from raw.registry_changes")
+                last_seq = cur.fetchone()[0]
         rows = []
         for c in changes:
             rows.append(tuple(
                 json.dumps(c[k], ensure_ascii=False) if k == "after_image" else c[k] for k in CHANGE_COLUMNS
-            ) + (landed_at, run_id))
-        cols = ", ".join(CHANGE_COLUMNS + ("landed_at", "landing_run_id"))
-        con = self._connect()
+            ) + (landed_at, run_id, last_seq + len(rows) + 1))
+        cols = ", ".join(CHANGE_COLUMNS + ("landed_at", "landing_run_id", "landing_seq"))
         try:
             if self.kind == "duckdb":
                 import pyarrow as pa
 
-                names = list(CHANGE_COLUMNS) + ["landed_at", "landing_run_id"]
+                names = list(CHANGE_COLUMNS) + ["landed_at", "landing_run_id", "landing_seq"]
                 batch = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])  # noqa: F841
                 select = ", ".join(f"cast({c} as json)" if c == "after_image" else c for c in names)
                 con.execute("begin")
@@ -499,7 +507,7 @@ class Warehouse:
                     con.execute(f"insert into raw.registry_changes ({cols}) select {select} from batch")
                 con.execute("commit")
             else:
-                marks = ", ".join(["%s"] * (len(CHANGE_COLUMNS) + 2))
+                marks = ", ".join(["%s"] * (len(CHANGE_COLUMNS) + 3))
                 with con.transaction(), con.cursor() as cur:
                     cur.executemany(f"insert into raw.registry_changes ({cols}) values ({marks})", rows)
         finally:

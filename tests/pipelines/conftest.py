@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 # dbt artefacts of this test session go to a private folder, never dbt_project/target (which
@@ -100,3 +101,26 @@ def set_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
 
 
 __all__ = ["add_acts", "office_codes", "set_env", "wait_feed_caught_up", "write_acts"]
+
+
+def published_differences(wh: Warehouse) -> dict[str, tuple[int, int]]:
+    """Tables whose published copy differs from the working table: name -> (rows only in the
+    working table, rows only in the copy), multiset difference."""
+    from pipelines.lib.publish import current_version
+
+    con = duckdb.connect(str(wh.duckdb_path), read_only=True)
+    try:
+        con.execute(f"attach '{current_version(wh)}' as pub (read_only)")
+        names = [r[0] for r in con.execute("select table_name from information_schema.tables"
+                                           " where table_catalog = 'pub' and table_schema = 'main'").fetchall()]
+        out = {}
+        for n in names:
+            if n == "publish_meta":
+                continue
+            a = con.execute(f'select count(*) from (select * from main."{n}" except all select * from pub."{n}")').fetchone()[0]
+            b = con.execute(f'select count(*) from (select * from pub."{n}" except all select * from main."{n}")').fetchone()[0]
+            if a or b:
+                out[n] = (a, b)
+        return out
+    finally:
+        con.close()

@@ -11,13 +11,13 @@ import duckdb
 import pytest
 
 from civstat_cli.main import main
-from pipelines.lib.publish import data_as_of, query
+from pipelines.lib.publish import LAST_PUBLISH, data_as_of, query
 from pipelines.lib.warehouse import Warehouse
 from pipelines.run import run_job, run_pipeline
 from registry_api.core.db import Registry
 from registry_api.models import Act
 from registry_api.services.changes import record_change
-from tests.pipelines.conftest import add_acts
+from tests.pipelines.conftest import add_acts, published_differences
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +105,11 @@ def test_civstat_pipeline_then_sql_then_microbatch_then_full_refresh(
     assert query("select count(*) from quarantine where action = 'exclude' and row_key = ?",
                  [str(new_ids[1])], wh=wh).item() >= 1
     incremental = births
+    # the micro-batch published by delta (a copy of the previous version plus the rows whose keys
+    # dbt logged, the quarantine post-hook's delete included); the result equals a full copy
+    assert LAST_PUBLISH["tables"]["fct_birth"] == "delta" and LAST_PUBLISH["tables"]["int_act__history"] == "delta"
+    assert LAST_PUBLISH["tables"]["fct_marriage"] == "copy"  # a table model
+    assert published_differences(wh) == {}
 
     # the quality job publishes its results too (a new published version with them)
     before = data_as_of(wh)["run_id"]

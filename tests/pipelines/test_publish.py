@@ -19,7 +19,7 @@ from pipelines.lib.landing import land
 from pipelines.lib.publish import NotPublishedError, data_as_of, publish, query
 from pipelines.lib.warehouse import Warehouse
 from pipelines.lib.writer import duckdb_writer
-from tests.pipelines.conftest import add_acts
+from tests.pipelines.conftest import add_acts, published_differences
 
 READER = r"""
 import json, sys, time
@@ -178,3 +178,89 @@ def test_postgres_readers_keep_reading_while_a_build_rewrites_a_model(pg_warehou
     assert errs == []
     assert max(lat) < 1.0
     assert counts[0] == 10 and counts[-1] == 20 and set(counts) == {10, 20}
+
+
+# ----------------------------------------------------------------------------- delta publishing
+def _log_keys(con: Any, table: str, ids: list[int]) -> None:
+    """What dbt's logged_delete_insert strategy does after rewriting ``ids`` of ``table``."""
+    con.execute("create schema if not exists publish_log")
+    con.execute("create table if not exists publish_log.rebuilt (model varchar not null, logged_at timestamp)")
+    con.execute(f"create table if not exists publish_log.{table} (id bigint)")
+    con.execute(f"insert into publish_log.{table} select unnest(?)", [ids])
+
+
+def _published_rows(wh: Warehouse, table: str) -> list[tuple]:
+    return query(f"select * from {table} order by id", wh=wh).rows()
+
+
+def test_publish_rewrites_only_logged_rows_and_equals_a_full_copy(duckdb_warehouse: Warehouse) -> None:
+    from pipelines.lib.publish import LAST_PUBLISH, publish_duckdb
+
+    wh = duckdb_warehouse
+    with duckdb_writer(wh) as con:
+        con.execute("create table main.fct_demo as select range as id, 'v1' as label from range(1000)")
+        con.execute("create table main.dim_demo as select range as id from range(3)")
+        _log_keys(con, "fct_demo", [])
+        publish_duckdb(con, wh)
+        assert LAST_PUBLISH["based_on"] is None and set(LAST_PUBLISH["tables"].values()) == {"copy"}
+        first = LAST_PUBLISH["version"]
+
+        # an incremental build: two rows rewritten, one deleted, one added; all four keys logged
+        con.execute("update main.fct_demo set label = 'v2' where id in (3, 500)")
+        con.execute("delete from main.fct_demo where id = 7")
+        con.execute("insert into main.fct_demo values (1000, 'new')")
+        _log_keys(con, "fct_demo", [3, 500, 7, 1000])
+        publish_duckdb(con, wh)
+        assert LAST_PUBLISH["based_on"] == first
+        assert LAST_PUBLISH["tables"] == {"dim_demo": "copy", "fct_demo": "delta"}
+        # the log is consumed: the next publish starts from this version
+        assert con.execute("select count(*) from publish_log.fct_demo").fetchone()[0] == 0
+    rows = _published_rows(wh, "fct_demo")
+    assert len(rows) == 1000 and (3, "v2") in rows and (500, "v2") in rows and (1000, "new") in rows
+    assert all(r[0] != 7 for r in rows)
+    assert published_differences(wh) == {}
+
+
+def test_publish_copies_whole_what_bypassed_the_log_or_was_rebuilt(duckdb_warehouse: Warehouse) -> None:
+    from pipelines.lib.publish import LAST_PUBLISH, publish_duckdb
+
+    wh = duckdb_warehouse
+    with duckdb_writer(wh) as con:
+        con.execute("create table main.fct_demo as select range as id, 'v1' as label from range(100)")
+        _log_keys(con, "fct_demo", [])
+        publish_duckdb(con, wh)
+        # a delete nobody logged: the counts do not add up, so the table is copied whole
+        con.execute("delete from main.fct_demo where id < 10")
+        con.execute("update main.fct_demo set label = 'v2' where id = 50")
+        _log_keys(con, "fct_demo", [50])
+        publish_duckdb(con, wh)
+        assert LAST_PUBLISH["tables"] == {"fct_demo": "copy"}
+    assert published_differences(wh) == {}
+    with duckdb_writer(wh) as con:
+        # a model dbt rebuilt (full refresh): copied whole even though keys are logged
+        con.execute("create or replace table main.fct_demo as select range as id, 'v3' as label from range(5)")
+        _log_keys(con, "fct_demo", [1])
+        con.execute("insert into publish_log.rebuilt (model) values ('fct_demo')")
+        publish_duckdb(con, wh)
+        assert LAST_PUBLISH["tables"] == {"fct_demo": "copy"}
+    assert _published_rows(wh, "fct_demo") == [(i, "v3") for i in range(5)]
+
+
+def test_publish_never_builds_on_a_version_another_working_file_published(duckdb_warehouse: Warehouse, tmp_path: Path) -> None:
+    from pipelines.lib.publish import LAST_PUBLISH, publish_duckdb
+
+    wh = duckdb_warehouse
+    other = Warehouse(str(tmp_path / "other.duckdb"), wh.data_dir)  # same published/ folder
+    with duckdb_writer(wh) as con:
+        con.execute("create table main.fct_demo as select range as id, 'mine' as label from range(10)")
+        _log_keys(con, "fct_demo", [])
+        publish_duckdb(con, wh)
+    with duckdb_writer(other) as con:
+        con.execute("create table main.fct_demo as select range as id, 'other' as label from range(10)")
+        publish_duckdb(con, other)
+    with duckdb_writer(wh) as con:
+        con.execute("update main.fct_demo set label = 'mine2' where id = 1")
+        _log_keys(con, "fct_demo", [1])
+        publish_duckdb(con, wh)
+        assert LAST_PUBLISH["based_on"] is None and LAST_PUBLISH["tables"] == {"fct_demo": "copy"}
+    assert {r[1] for r in _published_rows(wh, "fct_demo")} == {"mine", "mine2"}

@@ -11,7 +11,7 @@
     config(
         materialized='incremental',
         unique_key=['office_code', 'day'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 

@@ -8,7 +8,7 @@
     config(
         materialized='incremental',
         unique_key=['office_code', 'registration_month', 'event_type'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 

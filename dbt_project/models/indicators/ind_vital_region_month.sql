@@ -8,7 +8,7 @@
     config(
         materialized='incremental',
         unique_key=['region_code', 'month_start'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 

@@ -7,13 +7,15 @@
     config(
         materialized='incremental',
         unique_key='change_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 
 with
 
-changes as (
+-- not materialized: the incremental filter reads it twice, and each read must prune the log
+-- before touching after-images (a materialized CTE would copy the whole log first)
+changes as not materialized (
     select * from {{ ref('stg_registry__changes') }}
     where entity_type = 'act'
 ),
@@ -22,7 +24,7 @@ changes as (
 touched_acts as (
     select distinct entity_id as act_id
     from changes
-    where feed_position > {{ civstat.watermark() }}
+    where {{ civstat.landed_after_watermark() }}
 ),
 {% endif %}
 

@@ -5,7 +5,7 @@
     config(
         materialized='incremental',
         unique_key='act_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 

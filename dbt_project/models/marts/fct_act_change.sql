@@ -4,7 +4,7 @@
     config(
         materialized='incremental',
         unique_key='change_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 

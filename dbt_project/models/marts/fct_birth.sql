@@ -4,7 +4,7 @@
     config(
         materialized='incremental',
         unique_key='act_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
         post_hook="{{ civstat.drop_excluded_acts() }}",
     )
 }}

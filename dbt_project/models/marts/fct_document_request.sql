@@ -3,7 +3,7 @@
     config(
         materialized='incremental',
         unique_key='request_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 

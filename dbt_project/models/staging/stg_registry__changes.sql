@@ -28,7 +28,8 @@ renamed as (
         {{ civstat.utc_timestamp('changed_at') }} as changed_at,
         cast({{ civstat.utc_timestamp('changed_at') }} as date) as changed_date,
         {{ civstat.utc_timestamp('landed_at') }} as landed_at,
-        cast(landing_run_id as text) as landing_run_id
+        cast(landing_run_id as text) as landing_run_id,
+        cast(landing_seq as bigint) as landing_seq
     from source
 )
 

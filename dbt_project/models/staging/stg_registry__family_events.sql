@@ -4,13 +4,15 @@
     config(
         materialized='incremental',
         unique_key='family_event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='logged_delete_insert',
     )
 }}
 
 with
 
-changes as (
+-- not materialized: the incremental filter reads it twice, and each read must prune the log
+-- before touching after-images (a materialized CTE would copy the whole log first)
+changes as not materialized (
     select * from {{ ref('stg_registry__changes') }}
 ),
 
