@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
@@ -81,9 +82,23 @@ def run_write(
     fn: Callable[[Session], Any],
     status_code: int = 201,
 ) -> Response:
-    """Run ``fn`` in one write transaction; with an Idempotency-Key, replay the first response."""
-    fp = idempotency.fingerprint(request.method, request.url.path, payload.model_dump_json() if payload else "")
-    return write_idempotent(registry, principal, idem_key, fp, lambda s: jsonable_encoder(fn(s)), status_code)
+    """Run ``fn`` in one write transaction; with an Idempotency-Key, replay the first response.
+    The body is made JSON-ready by orjson (FastAPI's ``jsonable_encoder`` only for what orjson
+    does not know, e.g. pydantic models): on the single-act path jsonable_encoder cost more
+    than the three SQL statements."""
+    fp = idempotency.fingerprint(request.method, request.url.path,
+                                 payload.model_dump_json() if payload else "") if idem_key else ""
+    return write_idempotent(registry, principal, idem_key, fp, lambda s: json_ready(fn(s)), status_code,
+                            orjson_response)
+
+
+def json_ready(body: Any) -> Any:
+    """``body`` as plain JSON values (what is stored for an idempotent replay)."""
+    return orjson.loads(orjson.dumps(body, default=jsonable_encoder))
+
+
+def orjson_response(body: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code, media_type="application/json", headers=headers)
 
 
 def write_idempotent(

@@ -93,6 +93,7 @@ def create_act(
     act = Act(
         **data, office_code=office_code, register_year=today.year, act_number=number, status="active",
         version=1, registered_at=now, registration_date=today, created_at=now, updated_at=now,
+        marginal_notes=[],  # a new act has none: known, so its after-image needs no reload
     )
     session.add(act)
     record_change(session, act, "create", principal.actor, at=now)

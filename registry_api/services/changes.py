@@ -57,7 +57,9 @@ def record_change(
     session.flush()  # ids and defaults are assigned before the image is taken
     entity_type = _ENTITY_OF[entity.__tablename__]
     entity_id = entity.__mapper__.primary_key_from_instance(entity)[0]
-    if isinstance(entity, Act):
+    if isinstance(entity, Act) and change_kind != "create":
+        # notes may have been inserted as rows of their own since the collection was loaded;
+        # a new act's collection is the one it was created with (empty)
         session.refresh(entity, ["marginal_notes"])
     image = entity.as_dict()
     change = Change(

@@ -22,6 +22,7 @@ from registry_api.api.deps import (
     RegistryDep,
     SessionDep,
     SettingsDep,
+    orjson_response,
     paginate,
     require_role,
     run_write,
@@ -136,11 +137,9 @@ def _batch(raw: bytes, content_type: str | None, principal: Principal, registry:
         result = service.create_acts_batch(s, cols, principal)
         return {"count": len(result.act_ids), "acts": result.refs()}
 
-    return write_idempotent(registry, principal, idem_key, fp, register, 201, _orjson_response)
+    return write_idempotent(registry, principal, idem_key, fp, register, 201, orjson_response)
 
 
-def _orjson_response(body: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code, media_type="application/json", headers=headers)
 
 
 @router.get("", response_model=ActsPublic)
