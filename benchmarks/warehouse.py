@@ -161,7 +161,11 @@ def bench_builds(url: str, wh: Any, micro_acts: int = 1000) -> dict[str, Any]:
         load = _load()
         t = time.perf_counter()
         micro = run_job("microbatch_job", url, wh, prepare=False, record=False, log_level="WARNING")
+        from pipelines.lib.publish import LAST_PUBLISH
+
+        published_by = list(LAST_PUBLISH.get("tables", {}).values())
         runs.append({"end_to_end_s": round(time.perf_counter() - t, 2), "dbt_s": micro["steps_s"].get("civstat_dbt_assets"),
+                     "publish": f"{published_by.count('delta')} tables by delta, {published_by.count('copy')} copied",
                      "steps_s": micro["steps_s"], "landed": micro["landed_rows"], "ok": micro["success"],
                      "models": micro["models_built"], "checks": micro["checks_passed"] + micro["checks_failed"],
                      "load_before": load, "load_after": _load()})

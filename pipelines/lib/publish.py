@@ -100,7 +100,8 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
     pointer_tmp = wh.published_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
     pointer_tmp.write_text(version)
     os.replace(pointer_tmp, wh.published_dir / POINTER)
-    _clear_publish_log(con, logs, version)
+    compact = final.stat().st_size if previous is None else _compact_bytes(con)
+    _clear_publish_log(con, logs, version, compact)
     _cleanup(wh.published_dir, keep=final.name)
     LAST_PUBLISH.clear()
     LAST_PUBLISH.update({"version": version, "seconds": round(time.perf_counter() - t0, 3),
@@ -110,6 +111,7 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
 
 LOG_SCHEMA = "publish_log"  # dbt_project/macros/publish_log.sql
 LAST_PUBLISH: dict[str, Any] = {}  # how the last publish_duckdb of this process went (benchmarks, tests)
+MAX_GROWTH = 1.5  # a delta-published file at most this many times the last compact one
 
 
 def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -120,8 +122,12 @@ def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> Path | N
         path = current_version(wh)
     except NotPublishedError:
         return None
-    last = con.execute(f"select max(version) from {LOG_SCHEMA}.published").fetchone()[0]  # type: ignore[index]
-    return path if path.exists() and path.name == last else None
+    row = con.execute(f"select version, compact_bytes from {LOG_SCHEMA}.published").fetchone()
+    if row is None or not path.exists() or path.name != row[0]:
+        return None
+    # deleted rows leave free blocks in the copies; past MAX_GROWTH x the size of the last full
+    # copy, start again from a compact one
+    return path if path.stat().st_size <= MAX_GROWTH * row[1] else None
 
 
 def _publish_log(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, list[str] | None]:
@@ -132,7 +138,7 @@ def _publish_log(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[s
     if "rebuilt" not in tables:
         return {}
     if "published" not in tables:
-        con.execute(f"create table {LOG_SCHEMA}.published (version varchar not null)")
+        con.execute(f"create table {LOG_SCHEMA}.published (version varchar not null, compact_bytes bigint not null)")
         tables.add("published")
     rebuilt = {r[0] for r in con.execute(f"select distinct model from {LOG_SCHEMA}.rebuilt").fetchall()}
     out: dict[str, list[str] | None] = {}
@@ -177,7 +183,12 @@ def _catalog(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
 
 
-def _clear_publish_log(con: duckdb.DuckDBPyConnection, logs: dict[str, list[str] | None], version: str) -> None:
+def _compact_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select compact_bytes from {LOG_SCHEMA}.published").fetchone()[0]  # type: ignore[index]
+
+
+def _clear_publish_log(con: duckdb.DuckDBPyConnection, logs: dict[str, list[str] | None], version: str,
+                       compact_bytes: int) -> None:
     """Forget what ``version`` (just published) includes, and remember it as the base of the next."""
     if not logs:
         return
@@ -187,7 +198,7 @@ def _clear_publish_log(con: duckdb.DuckDBPyConnection, logs: dict[str, list[str]
     con.execute("begin")
     for name in tables:
         con.execute(f'delete from {LOG_SCHEMA}."{name}"')
-    con.execute(f"insert into {LOG_SCHEMA}.published values (?)", [version])
+    con.execute(f"insert into {LOG_SCHEMA}.published values (?, ?)", [version, compact_bytes])
     con.execute("commit")
 
 

@@ -264,3 +264,27 @@ def test_publish_never_builds_on_a_version_another_working_file_published(duckdb
         publish_duckdb(con, wh)
         assert LAST_PUBLISH["based_on"] is None and LAST_PUBLISH["tables"] == {"fct_demo": "copy"}
     assert {r[1] for r in _published_rows(wh, "fct_demo")} == {"mine", "mine2"}
+
+
+def test_publish_starts_from_a_compact_copy_when_deltas_have_grown_the_file(
+        duckdb_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.lib import publish as publish_module
+    from pipelines.lib.publish import LAST_PUBLISH, publish_duckdb
+
+    wh = duckdb_warehouse
+    with duckdb_writer(wh) as con:
+        con.execute("create table main.fct_demo as select range as id, 'v1' as label from range(50000)")
+        _log_keys(con, "fct_demo", [])
+        publish_duckdb(con, wh)
+        for i in range(2):
+            con.execute(f"update main.fct_demo set label = 'v{i + 2}' where id < 20000")
+            _log_keys(con, "fct_demo", list(range(20000)))
+            publish_duckdb(con, wh)
+            assert LAST_PUBLISH["tables"] == {"fct_demo": "delta"}
+        # the same delta once the copies may not grow at all: a compact full copy instead
+        monkeypatch.setattr(publish_module, "MAX_GROWTH", 0.5)
+        con.execute("update main.fct_demo set label = 'v9' where id < 10")
+        _log_keys(con, "fct_demo", list(range(10)))
+        publish_duckdb(con, wh)
+        assert LAST_PUBLISH["based_on"] is None and LAST_PUBLISH["tables"] == {"fct_demo": "copy"}
+    assert published_differences(wh) == {}
