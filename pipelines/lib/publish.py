@@ -111,7 +111,8 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
 
 LOG_SCHEMA = "publish_log"  # dbt_project/macros/publish_log.sql
 LAST_PUBLISH: dict[str, Any] = {}  # how the last publish_duckdb of this process went (benchmarks, tests)
-MAX_GROWTH = 1.5  # a delta-published file at most this many times the last compact one
+MAX_GROWTH = 1.5  # a delta-published file at most this many times the last compact one ...
+GROWTH_SLACK = 64 * 1024 * 1024  # ... or this many bytes larger, whichever allows more
 
 
 def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -126,8 +127,9 @@ def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> Path | N
     if row is None or not path.exists() or path.name != row[0]:
         return None
     # deleted rows leave free blocks in the copies; past MAX_GROWTH x the size of the last full
-    # copy, start again from a compact one
-    return path if path.stat().st_size <= MAX_GROWTH * row[1] else None
+    # copy (and GROWTH_SLACK more: a small file doubles with a few new blocks), start again from
+    # a compact one
+    return path if path.stat().st_size <= max(MAX_GROWTH * row[1], row[1] + GROWTH_SLACK) else None
 
 
 def _publish_log(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, list[str] | None]:

@@ -283,6 +283,7 @@ def test_publish_starts_from_a_compact_copy_when_deltas_have_grown_the_file(
             assert LAST_PUBLISH["tables"] == {"fct_demo": "delta"}
         # the same delta once the copies may not grow at all: a compact full copy instead
         monkeypatch.setattr(publish_module, "MAX_GROWTH", 0.5)
+        monkeypatch.setattr(publish_module, "GROWTH_SLACK", 0)
         con.execute("update main.fct_demo set label = 'v9' where id < 10")
         _log_keys(con, "fct_demo", list(range(10)))
         publish_duckdb(con, wh)
