@@ -24,17 +24,16 @@
     is read when the model runs and turned into the `landing_seq` of the change it names (a
     primary-key lookup on `change_id`); `landing_seq > <literal>` is pushed down to the scan of
     `raw.registry_changes`, which is appended in landing order, so DuckDB skips every row group
-    before it (zone maps) and PostgreSQL reads the tail through the BRIN index on landing_seq.
-    Without it every micro-batch computes `feed_position` for the whole log. Landing order is
+    before it (zone maps); PostgreSQL compares one integer column instead of building a text
+    value per row. Without it every micro-batch computes `feed_position` for the whole log. Landing order is
     feed order (docs/landing.md), so both predicates select the same rows; the feed_position
     one is kept as the definition. At parse time (no database) only that one is emitted.
 -#}
-{% macro landed_after_watermark(relation=none) -%}
-    {%- set target_relation = relation if relation is not none else this -%}
+{% macro landed_after_watermark() -%}
     {%- set seq = none -%}
     {%- set wm = '' -%}
     {%- if execute -%}
-        {%- set wm = run_query('select coalesce(max(feed_position), \'\') from ' ~ target_relation).columns[0].values()[0] -%}
+        {%- set wm = run_query('select coalesce(max(feed_position), \'\') from ' ~ this).columns[0].values()[0] -%}
         {%- if wm -%}
             {%- set found = run_query('select landing_seq from ' ~ source('registry', 'changes')
                 ~ ' where change_id = ' ~ (wm.split('.')[1] | int)).columns[0].values() -%}
@@ -44,7 +43,7 @@
     {%- if seq is not none -%}
     (landing_seq > {{ seq }} and feed_position > '{{ wm }}')
     {%- else -%}
-    feed_position > {{ civstat.watermark(target_relation) }}
+    feed_position > {{ civstat.watermark() }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -4,7 +4,7 @@
     rewrites only those rows instead of copying every table (docs/scaling.md, "Publishing by delta").
 
     DuckDB only (PostgreSQL readers query the warehouse directly; nothing is published there, so
-    every macro here renders to nothing on other adapters). In the working file, schema
+    every macro here renders to nothing on other targets). In the working file, schema
     `publish_log`:
       * `publish_log.rebuilt (model)`: models built from scratch (a table model, a first build, a
         --full-refresh) since the last publish; the publisher copies them whole;
@@ -17,62 +17,38 @@
     Strategy `logged_delete_insert` = dbt's delete+insert followed by the key log insert.
 -#}
 
-{% macro publish_log_schema() -%}
-    {{ return(adapter.dispatch('publish_log_schema', 'civstat')()) }}
-{%- endmacro %}
-
-{% macro default__publish_log_schema() -%}
-    {{ return('') }}
-{%- endmacro %}
-
 {#- on-run-start: the schema and the rebuilt-models table (once per invocation, before the
     models' threads start, so they never race on catalog DDL). -#}
-{% macro duckdb__publish_log_schema() -%}
+{% macro publish_log_schema() -%}
+    {%- if target.type == 'duckdb' -%}
     create schema if not exists publish_log;
     create table if not exists publish_log.rebuilt (model varchar not null, logged_at timestamp default current_timestamp)
+    {%- endif -%}
 {%- endmacro %}
 
 
-{% macro publish_log_relation(model_name=none) -%}
-    {{ return(api.Relation.create(database=this.database, schema='publish_log',
-                                  identifier=model_name or this.identifier)) }}
-{%- endmacro %}
-
-{% macro _publish_key_list(unique_key) -%}
-    {{ return([unique_key] if unique_key is string else unique_key) }}
+{% macro publish_log_relation() -%}
+    {{ return(api.Relation.create(database=this.database, schema='publish_log', identifier=this.identifier)) }}
 {%- endmacro %}
 
 
 {#- Statements appending the keys `source` (a relation or a parenthesised query) holds to this
     model's key log. -#}
 {% macro publish_log_keys(source, unique_key) -%}
-    {{ return(adapter.dispatch('publish_log_keys', 'civstat')(source, unique_key)) }}
-{%- endmacro %}
-
-{% macro default__publish_log_keys(source, unique_key) -%}
-    {{ return('') }}
-{%- endmacro %}
-
-{% macro duckdb__publish_log_keys(source, unique_key) -%}
-    {%- set keys = civstat._publish_key_list(unique_key) | join(', ') -%}
+    {%- if target.type == 'duckdb' -%}
+    {%- set keys = ([unique_key] if unique_key is string else unique_key) | join(', ') -%}
     {%- set log = civstat.publish_log_relation() -%}
     create table if not exists {{ log }} as select {{ keys }} from {{ source }} as publish_keys where false;
     insert into {{ log }} select distinct {{ keys }} from {{ source }} as publish_keys
+    {%- endif -%}
 {%- endmacro %}
 
 
 {#- Project pre-hook: a model about to be built from scratch is copied whole at the next publish
     (its key log, if any, is moot and dropped). -#}
 {% macro publish_log_rebuild() -%}
-    {{ return(adapter.dispatch('publish_log_rebuild', 'civstat')()) }}
-{%- endmacro %}
-
-{% macro default__publish_log_rebuild() -%}
-    {{ return('') }}
-{%- endmacro %}
-
-{% macro duckdb__publish_log_rebuild() -%}
-    {%- if model.resource_type == 'model' and model.config.materialized != 'view' and not is_incremental() -%}
+    {%- if target.type == 'duckdb' and model.resource_type == 'model' and model.config.materialized != 'view'
+          and not is_incremental() -%}
     drop table if exists {{ civstat.publish_log_relation() }};
     insert into publish_log.rebuilt (model) values ('{{ this.identifier }}')
     {%- endif -%}

@@ -67,7 +67,8 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
     names = [r[0] for r in rows if _is_published(r[0])]
     t0 = time.perf_counter()
     logs = _publish_log(con, names)
-    previous = _previous_version(wh, con) if any(keys for keys in logs.values()) else None
+    previous, compact = _previous_version(wh, con) if any(keys for keys in logs.values()) else (None, 0)
+    catalog = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
     if previous is not None:
         shutil.copyfile(previous, tmp)
     how: dict[str, str] = {}
@@ -78,7 +79,7 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
         ).fetchall()}
         for name in names:
             keys = logs.get(name)
-            if keys and name in have and _apply_delta(con, wh.models_schema, name, keys):
+            if keys and name in have and _apply_delta(con, catalog, wh.models_schema, name, keys):
                 how[name] = "delta"
                 continue
             con.execute(f'create or replace table pub."{name}" as select * from {wh.models_schema}."{name}"')
@@ -100,8 +101,7 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
     pointer_tmp = wh.published_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
     pointer_tmp.write_text(version)
     os.replace(pointer_tmp, wh.published_dir / POINTER)
-    compact = final.stat().st_size if previous is None else _compact_bytes(con)
-    _clear_publish_log(con, logs, version, compact)
+    _clear_publish_log(con, logs, version, final.stat().st_size if previous is None else compact)
     _cleanup(wh.published_dir, keep=final.name)
     LAST_PUBLISH.clear()
     LAST_PUBLISH.update({"version": version, "seconds": round(time.perf_counter() - t0, 3),
@@ -115,21 +115,23 @@ MAX_GROWTH = 1.5  # a delta-published file at most this many times the last comp
 GROWTH_SLACK = 64 * 1024 * 1024  # ... or this many bytes larger, whichever allows more
 
 
-def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> Path | None:
+def _previous_version(wh: Warehouse, con: duckdb.DuckDBPyConnection) -> tuple[Path | None, int]:
     """The current version, if it is the one this working file published last (so the publish
     log holds exactly what changed since): not one published from another working file or
-    before the log existed."""
+    before the log existed; with the size of the last compact (full) copy it descends from."""
     try:
         path = current_version(wh)
     except NotPublishedError:
-        return None
+        return None, 0
     row = con.execute(f"select version, compact_bytes from {LOG_SCHEMA}.published").fetchone()
     if row is None or not path.exists() or path.name != row[0]:
-        return None
+        return None, 0
+    compact = row[1]
     # deleted rows leave free blocks in the copies; past MAX_GROWTH x the size of the last full
     # copy (and GROWTH_SLACK more: a small file doubles with a few new blocks), start again from
     # a compact one
-    return path if path.stat().st_size <= max(MAX_GROWTH * row[1], row[1] + GROWTH_SLACK) else None
+    grown = path.stat().st_size > max(MAX_GROWTH * compact, compact + GROWTH_SLACK)
+    return (None, 0) if grown else (path, compact)
 
 
 def _publish_log(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[str, list[str] | None]:
@@ -154,12 +156,12 @@ def _publish_log(con: duckdb.DuckDBPyConnection, names: Sequence[str]) -> dict[s
     return out
 
 
-def _apply_delta(con: duckdb.DuckDBPyConnection, schema: str, name: str, keys: Sequence[str]) -> bool:
+def _apply_delta(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str, keys: Sequence[str]) -> bool:
     """Rewrite in ``pub`` the rows of ``name`` whose key is in its log; False (and nothing
     kept) when the copy's columns differ from the working table's or the row counts then differ."""
     cols = "select column_name, data_type from information_schema.columns where table_catalog = ? and table_schema = ?" \
            " and table_name = ? order by ordinal_position"
-    if con.execute(cols, ["pub", "main", name]).fetchall() != con.execute(cols, [_catalog(con), schema, name]).fetchall():
+    if con.execute(cols, ["pub", "main", name]).fetchall() != con.execute(cols, [catalog, schema, name]).fetchall():
         return False
     log_table = f'{LOG_SCHEMA}."{name}"'
     match = " and ".join(f't."{k}" = l."{k}"' for k in keys)
@@ -179,14 +181,6 @@ def _apply_delta(con: duckdb.DuckDBPyConnection, schema: str, name: str, keys: S
         con.execute("rollback")
         raise
     return True
-
-
-def _catalog(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
-
-
-def _compact_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(f"select compact_bytes from {LOG_SCHEMA}.published").fetchone()[0]  # type: ignore[index]
 
 
 def _clear_publish_log(con: duckdb.DuckDBPyConnection, logs: dict[str, list[str] | None], version: str,

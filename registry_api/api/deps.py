@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -88,8 +88,7 @@ def run_write(
     than the three SQL statements."""
     fp = idempotency.fingerprint(request.method, request.url.path,
                                  payload.model_dump_json() if payload else "") if idem_key else ""
-    return write_idempotent(registry, principal, idem_key, fp, lambda s: json_ready(fn(s)), status_code,
-                            orjson_response)
+    return write_idempotent(registry, principal, idem_key, fp, lambda s: json_ready(fn(s)), status_code)
 
 
 def json_ready(body: Any) -> Any:
@@ -108,23 +107,21 @@ def write_idempotent(
     fingerprint: str,
     fn: Callable[[Session], Any],
     status_code: int = 201,
-    render: Callable[..., Response] = JSONResponse,
 ) -> Response:
     """The write transaction behind every POST: ``fn`` returns the JSON-ready body; with an
     Idempotency-Key the first response is stored in the same transaction and replayed (a
-    concurrent claim of the same key is retried, then 409). ``render(body, status, headers=)``
-    builds the response (the batch route renders with orjson)."""
+    concurrent claim of the same key is retried, then 409). Rendered with orjson."""
     for _attempt in range(5):
         try:
             with registry.session() as s:
                 if idem_key:
                     stored = idempotency.claim(s, principal.token_id, idem_key, fingerprint)
                     if stored is not None:
-                        return render(stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"})
+                        return orjson_response(stored.body, stored.status_code, headers={"Idempotent-Replayed": "true"})
                 body = fn(s)
                 if idem_key:
                     idempotency.store(s, principal.token_id, idem_key, status_code, body)
-            return render(body, status_code)
+            return orjson_response(body, status_code)
         except idempotency.KeyRace:
             time.sleep(0.01)
     raise ApiError.one(409, "idempotency_in_progress", "header", "idempotency-key")

@@ -22,7 +22,6 @@ from registry_api.api.deps import (
     RegistryDep,
     SessionDep,
     SettingsDep,
-    orjson_response,
     paginate,
     require_role,
     run_write,
@@ -133,13 +132,12 @@ def _batch(raw: bytes, content_type: str | None, principal: Principal, registry:
         cols = _batch_columns(_decode_json_body(raw, content_type, exact=True), max_batch)
     # the same key with the same acts (whatever the JSON formatting) replays; other acts are refused
     fp = idempotency.fingerprint("POST", path, orjson.dumps(cols, option=orjson.OPT_NON_STR_KEYS).decode()) if idem_key else ""
+
     def register(s: Any) -> dict[str, Any]:
         result = service.create_acts_batch(s, cols, principal)
         return {"count": len(result.act_ids), "acts": result.refs()}
 
-    return write_idempotent(registry, principal, idem_key, fp, register, 201, orjson_response)
-
-
+    return write_idempotent(registry, principal, idem_key, fp, register, 201)
 
 
 @router.get("", response_model=ActsPublic)
