@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
-import importlib.util
 import json
 import os
 import threading
@@ -25,11 +25,40 @@ RABAT_AGDAL = "04.421.01.01"
 CASA_ANFA = "06.141.01.31"
 
 
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
+def _history_line(h: dict[str, Any]) -> str:
+    """The bulk load's figures in one line."""
+    return (f"loaded {h['acts']:,} acts ({h['changes']:,} change-log rows, {h['rows']:,} rows in all) "
+            f"from {h['first_event_date']} to {h['end_date']} in {h['total_s']:.1f} s ({h['acts_per_s']:,.0f} acts/s)")
+
+
+def _indicator_preview(scale: float | None) -> str:
+    """The last complete year by region, from the published indicators (what an analyst sees
+    first). The bulk history simulates ``scale`` of the national volume against the real
+    population, so its crude birth rate is also shown divided by ``scale``."""
+    from pipelines.lib.publish import query
+
+    df = query("""
+        with years as (select year, count(distinct month) as months from ind_vital_region_month group by year)
+        select region_name_fr as region, year, sum(births) as births, sum(deaths) as deaths,
+               sum(births) * 1000.0 / avg(population) as cbr,
+               100.0 * sum(births_male) / nullif(sum(births_female), 0) as sex_ratio
+        from ind_vital_region_month
+        where year = (select max(year) from years where months = 12)
+        group by 1, 2 order by births desc limit 5
+    """)
+    if df.is_empty():
+        return "(no complete year of indicators yet)"
+    rescale = f" {'÷ scale':>8}" if scale else ""
+    lines = [f"births and deaths by region in {df['year'][0]} (ind_vital_region_month, top 5)",
+             f"{'region':<30} {'births':>8} {'deaths':>8} {'CBR/1000':>9}{rescale} {'sex ratio':>9}"]
+    for r in df.iter_rows(named=True):
+        cbr = float(r["cbr"] or 0)
+        scaled = f" {cbr / scale:>8.1f}" if scale else ""
+        lines.append(f"{r['region']:<30} {int(r['births']):>8,} {int(r['deaths']):>8,} {cbr:>9.2f}{scaled} "
+                     f"{float(r['sex_ratio'] or 0):>9.1f}")
+    if scale:
+        lines.append(f"(the history simulates {scale:g} of the national volume against the real population)")
+    return "\n".join(lines)
 
 
 def _step(title: str) -> None:
@@ -85,10 +114,11 @@ def mint_tokens(data_dir: Path) -> dict[str, Any]:
     return tokens
 
 
-def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, int]:
+def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, Any]:
     """A realistic handful of work through the real HTTP API: declarations on the portal, their
     completion at the office, births and a death, a correction by judgment, a marriage notified
-    to two offices and applied, a copy requested and issued."""
+    to two offices and applied, a copy requested and issued. Returns the counts and ``story``:
+    one line per step, saying what the registry answered."""
     import httpx
 
     from registry_api.models import utcnow
@@ -98,7 +128,11 @@ def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, int]:
     day = lambda n: (today - dt.timedelta(days=n)).isoformat()  # noqa: E731
     h = lambda tok: {"Authorization": f"Bearer {tok}"}  # noqa: E731
     officer = h(tokens["officers"][RABAT_HASSAN])
-    counts = {"acts": 0, "declarations": 0, "changes_posted": 0}
+    counts: dict[str, Any] = {"acts": 0, "declarations": 0, "changes_posted": 0}
+    story: list[str] = []
+
+    def number(act: dict[str, Any]) -> str:
+        return f"n° {act['act_number']}/{act['register_year']}"
 
     def ok(r: httpx.Response) -> dict[str, Any]:
         if r.status_code >= 300:
@@ -130,36 +164,50 @@ def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, int]:
             })))
             counts["declarations"] += 1
         # 2. the first two come to the office: reviewed and registered; the third is rejected
+        registered: list[dict[str, Any]] = []
         for n, (receipt, (given_ar, given_lat, sex)) in enumerate(zip(receipts[:2], (("سلمى", "Salma", "F"), ("إلياس", "Ilyas", "M")), strict=True)):
             did = receipt["declaration_id"]
             ok(c.post(f"/api/v1/declarations/{did}/review", headers=officer, json={"version": 1}))
             act = birth(RABAT_HASSAN, 3 + n, given_name_ar=given_ar, given_name_lat=given_lat, sex=sex)
             act.pop("office_code")
-            ok(c.post(f"/api/v1/declarations/{did}/register", headers=officer, json={"version": 2, "act": act}))
+            registered.append(ok(c.post(f"/api/v1/declarations/{did}/register", headers=officer, json={"version": 2, "act": act})))
             counts["acts"] += 1
         ok(c.post(f"/api/v1/declarations/{receipts[2]['declaration_id']}/reject", headers=officer,
                   json={"version": 1, "reason": "Certificat médical illisible / شهادة طبية غير مقروءة"}))
         status = ok(c.get(f"/api/v1/declarations/status/{receipts[2]['tracking_number']}", headers=h(tokens["portal"])))
+        story.append(f"portal      3 birth declarations filed; tracking numbers {', '.join(r['tracking_number'] for r in receipts)}")
+        story.append(f"office      2 completed at Rabat-Hassan and registered as birth acts "
+                     f"{' and '.join(number(a) for a in registered)}; the third rejected")
+        personal = sorted({"declarant_name", "declarant_phone", "payload", "documents"} & set(status))
+        story.append(f"citizen     status of {receipts[2]['tracking_number']}: {status['status']!r}, deadline "
+                     f"{status['deadline_date']}; " + (f"personal data in the answer: {personal}" if personal else
+                                                       "the public lookup returns no personal data"))
         # 3. counter registrations, one of them late (declaratory judgment)
         twin = ok(c.post("/api/v1/acts", headers=officer, json=birth(RABAT_HASSAN, 1, plurality=2)))
-        ok(c.post("/api/v1/acts", headers=officer, json=birth(RABAT_HASSAN, 1, plurality=2, sex="F", given_name_ar="آية", given_name_lat="Aya")))
-        ok(c.post("/api/v1/acts", headers=officer, json=birth(
+        twin2 = ok(c.post("/api/v1/acts", headers=officer, json=birth(RABAT_HASSAN, 1, plurality=2, sex="F", given_name_ar="آية", given_name_lat="Aya")))
+        late = ok(c.post("/api/v1/acts", headers=officer, json=birth(
             RABAT_HASSAN, 400, registration_basis="declaratory_judgment", court_name="Tribunal de première instance de Rabat",
             judgment_reference=f"JD-{today.year}-0042", judgment_date=day(2), father_age=41, mother_age=37)))
         counts["acts"] += 3
+        story.append(f"counter     twins registered ({number(twin)}, {number(twin2)}); a birth 400 days old registered "
+                     f"by declaratory judgment ({number(late)})")
         # 4. a correction by court judgment (the first name's Latin spelling)
         corrected = ok(c.post(f"/api/v1/acts/{twin['act_id']}/changes", headers=officer, json={
             "kind": "correct", "version": twin["version"], "fields": {"given_name_lat": "Adame"},
             "reason": "Transcription latine du prénom", "legal_basis": f"Jugement TPI Rabat n° {today.year}/118"}))
         counts["changes_posted"] += 1
+        story.append(f"correction  act {number(corrected)}: given_name_lat {twin['given_name_lat']!r} -> "
+                     f"{corrected['given_name_lat']!r} by judgment, version {twin['version']} -> {corrected['version']}")
         # 5. a death in Casablanca of someone born in Rabat: the birth office is notified
         born = ok(c.post("/api/v1/acts", headers=h(tokens["officers"][RABAT_AGDAL]), json=birth(RABAT_AGDAL, 20)))
-        ok(c.post("/api/v1/acts", headers=h(tokens["officers"][CASA_ANFA]), json={
+        death = ok(c.post("/api/v1/acts", headers=h(tokens["officers"][CASA_ANFA]), json={
             "act_type": "death", "office_code": CASA_ANFA, "event_date": day(2), "event_place_kind": "health_facility",
             "given_name_ar": "آدم", "given_name_lat": "Adam", "family_name_ar": "بنجلون", "family_name_lat": "Benjelloun",
             "sex": "M", "birth_date": day(20), "age_years": 0, "birth_act_id": born["act_id"], "birth_office_code": RABAT_AGDAL,
             "declarant_relation": "father"}))
         counts["acts"] += 2
+        story.append(f"death       Casablanca-Anfa registers death act {number(death)} of a child born in Rabat-Agdal "
+                     f"(birth act {number(born)}): Rabat-Agdal is notified")
         # 6. a marriage summary from the court's family section, noted on both birth acts
         event = ok(c.post("/api/v1/family-events", headers=h(tokens["admin"]), json={
             "event_type": "marriage", "event_date": day(4), "court_name": "Section de la famille, TPI de Rabat",
@@ -170,13 +218,18 @@ def scripted_day(base: str, tokens: dict[str, Any]) -> dict[str, int]:
             tok = h(tokens["officers"][n["to_office_code"]])
             ok(c.post(f"/api/v1/notifications/{n['notification_id']}/receive", headers=tok, json={"version": 1}))
             ok(c.post(f"/api/v1/notifications/{n['notification_id']}/apply", headers=tok, json={"version": 2}))
+        story.append(f"marriage    the court's family section reports a marriage: {len(event['notifications'])} offices "
+                     "notified, each receives it and writes the marginal note on the spouse's birth act")
         # 7. an extract requested at the counter and issued
         req = ok(c.post("/api/v1/document-requests", headers=officer, json={"act_id": twin["act_id"], "document_kind": "extract"}))
         ok(c.post(f"/api/v1/document-requests/{req['request_id']}/issue", headers=officer, json={"version": 1}))
+        story.append(f"document    an extract of act {number(twin)} requested at the counter and issued")
         feed = ok(c.get("/api/v1/changes", headers=h(tokens["admin"]), params={"limit": 10_000}))
     counts["change_log_rows_visible"] = len(feed["data"])
     counts["rejected_status_seen_by_citizen"] = status["status"] == "rejected"
-    return counts
+    story.append(f"change log  every step above is a row of the append-only change log; the feed serves "
+                 f"{len(feed['data']):,}{'+' if feed.get('has_more') else ''} rows from the start")
+    return {**counts, "story": story}
 
 
 def demo_pseudonym_keys(data_dir: Path) -> None:
@@ -220,13 +273,14 @@ def run(args: argparse.Namespace) -> int:
         summary["offices"] = seed_geography(s)
     tokens = mint_tokens(data_dir)
 
-    if _has("simulator.bulk") and not args.no_history:
+    if not args.no_history:
         _step(f"Simulator: {args.years} years of national history in bulk (scale {args.scale})")
         from simulator.bulk import load_history
         from simulator.store import RegistryNotEmpty
 
         try:
             summary["history"] = load_history(settings.registry_url, years=args.years, scale=args.scale, seed=args.seed)
+            print(_history_line(summary["history"]))
         except RegistryNotEmpty:
             print("history already loaded in this registry: kept as it is")
 
@@ -235,58 +289,50 @@ def run(args: argparse.Namespace) -> int:
     with ApiThread(args.host, args.port) as api:
         _step(f"Registry API at {api.url} (docs {api.url}/docs): a scripted day at the Rabat offices")
         summary["scripted_day"] = scripted_day(api.url, tokens)
-        print(json.dumps(summary["scripted_day"], ensure_ascii=False))
+        print("\n".join(summary["scripted_day"]["story"]))
 
-        if _has("pipelines.run"):
-            _step("Warehouse: land the change log exactly once, dbt build, publish a read-only snapshot")
-            from pipelines.run import run_pipeline
+        _step("Warehouse: land the change log exactly once, dbt build, tests and quality checks, publish")
+        from pipelines.cli import format_summary
+        from pipelines.run import run_pipeline
 
-            summary["pipeline"] = run_pipeline(settings.registry_url, settings.warehouse)
-            print(json.dumps(summary["pipeline"], default=str, ensure_ascii=False))
-            if _has("pipelines.lib.publish"):
-                from pipelines.lib.publish import query
+        log_path = data_dir / "logs" / f"pipeline-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):  # dbt's node-by-node log
+            summary["pipeline"] = run_pipeline(settings.registry_url, settings.warehouse, log_level="WARNING")
+        print(format_summary(summary["pipeline"]))
+        print(f"dbt log         {log_path}")
+        if summary["pipeline"]["published_version"]:
+            print()
+            print(_indicator_preview(args.scale if not args.no_history else None))
 
-                try:
-                    top = query("select region_name_fr, sum(births) as births from ind_vital_region_month "
-                                "group by 1 order by 2 desc limit 3")
-                    print("top regions by births:", top.rows())
-                except Exception as exc:  # noqa: BLE001 - the demo shows what it can
-                    print(f"(indicator query skipped: {exc})")
+        _step("Data quality: expectation suites, quarantine, reconciliation")
+        from quality.cli import format_outcomes
+        from quality.runner import run_all
 
-        if _has("quality.runner"):
-            _step("Data quality: expectation suites, quarantine, reconciliation")
-            from quality import runner
+        outcomes = run_all()
+        summary["quality"] = [o.summary() for o in outcomes]
+        print(format_outcomes(outcomes))
 
-            if hasattr(runner, "run_all"):
-                summary["quality"] = runner.run_all()
-                print(json.dumps(summary["quality"], default=str, ensure_ascii=False)[:2000])
+        _step("Curated datasets: disclosure-controlled releases for other sectors")
+        from datasets.cli import format_releases
+        from datasets.release import release_all
 
-        if _has("datasets.release"):
-            _step("Curated datasets: disclosure-controlled releases for other sectors")
-            from datasets import release
-
-            if hasattr(release, "release_all"):
-                summary["datasets"] = release.release_all()
-                print(json.dumps(summary["datasets"], default=str, ensure_ascii=False)[:2000])
+        releases = release_all()
+        summary["datasets"] = [{"name": r.name, "version": r.version, "rows": r.rows} for r in releases]
+        print(format_releases(releases))
+        print(f"(files and descriptors under {data_dir / 'releases'}; sectors pull them with GET /api/v1/datasets)")
 
         if not args.once:
-            if _has("dashboards.cli"):
-                from dashboards.cli import start_dashboard
+            from dashboards.cli import start_dashboard
+            from pipelines.run import watch
+            from simulator.live import run_live
 
-                background.append(start_dashboard(args.dashboard_port, dict(os.environ)))
-                print(f"Dashboards: http://{args.host}:{args.dashboard_port}")
-            if _has("simulator.live"):
-                from simulator.live import run_live
-
-                t = threading.Thread(target=run_live, kwargs={
-                    "base_url": api.url, "tokens": tokens, "rate": args.rate, "duration_s": None, "seed": args.seed,
-                    "stop_event": stop}, daemon=True)
-                t.start()
-            if _has("pipelines.run"):
-                from pipelines.run import watch
-
-                threading.Thread(target=watch, args=(settings.registry_url, settings.warehouse),
-                                 kwargs={"interval_s": 15, "stop_event": stop}, daemon=True).start()
+            background.append(start_dashboard(args.dashboard_port, dict(os.environ)))
+            threading.Thread(target=run_live, kwargs={
+                "base_url": api.url, "tokens": tokens, "rate": args.rate, "duration_s": None, "seed": args.seed,
+                "stop_event": stop}, daemon=True).start()
+            threading.Thread(target=watch, args=(settings.registry_url, settings.warehouse),
+                             kwargs={"interval_s": 15, "stop_event": stop}, daemon=True).start()
 
         _step("Ready")
         print(f"API        {api.url}/docs   (OpenAPI {api.url}/openapi.json)")
@@ -295,6 +341,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  officer  {tokens['officers'][RABAT_HASSAN]}  (office {RABAT_HASSAN}, Rabat-Hassan)")
         print(f"  portal   {tokens['portal']}")
         print("Warehouse  civstat sql \"select * from ind_office_daily order by day desc limit 5\"")
+        if args.once:
+            print("Dashboards civstat dashboard   (office monitor and indicators, Arabic and French)")
+        else:
+            print(f"Dashboards http://{args.host}:{args.dashboard_port}   (office monitor and indicators, Arabic and French)")
+            print(f"Live       {args.rate:g} acts/s posted through the API; the warehouse follows every 15 s")
         print(f"Done in {time.perf_counter() - started:.1f}s")
         if args.once:
             return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from datasets import catalog
 
@@ -44,7 +45,15 @@ def _release(args: argparse.Namespace) -> int:
         results = release_all(names=args.name, quality_gate=not args.no_quality_gate, cache=not args.no_cache)
     except (ReleaseError, PseudonymKeyError, NotPublishedError) as exc:
         raise CliError(str(exc)) from None
-    print(f"{'dataset':<40} {'version':<17} {'rows':>10} {'seconds':>8}  status")
-    for r in results:
-        print(f"{r.name:<40} {r.version:<17} {r.rows:>10,} {r.seconds:>8.2f}  {'new' if r.created else 'unchanged'}")
+    print(format_releases(results))
     return 0
+
+
+def format_releases(results: list[Any]) -> str:
+    """One line per released dataset: version, rows, cells suppressed by disclosure control."""
+    lines = [f"{'dataset':<40} {'version':<17} {'rows':>10} {'suppressed':>10} {'seconds':>8}  status"]
+    for r in results:
+        hidden = r.extra.get("suppressed_cells", r.extra.get("rows_with_suppressed_cells"))
+        lines.append(f"{r.name:<40} {r.version:<17} {r.rows:>10,} {'-' if hidden is None else f'{hidden:,}':>10} "
+                     f"{r.seconds:>8.2f}  {'new' if r.created else 'unchanged'}")
+    return "\n".join(lines)

@@ -43,12 +43,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"status          {'ok' if summary['success'] else 'FAILED'}{' (full refresh)' if summary.get('full_refresh') else ''}",
         f"landed rows     {summary['landed_rows']}",
         f"models built    {summary['models_built']}",
-        f"checks          {summary['checks_passed']} passed, {summary['checks_failed']} failed",
+        f"checks          {summary['checks_passed']} passed, {len(summary['failed_error_checks'])} failed (error), "
+        f"{summary['checks_failed'] - len(summary['failed_error_checks'])} warnings",
         f"published       {summary['published_version'] or '-'}",
         f"data as of      {summary['max_changed_at'] or '-'}",
         f"duration        {summary['duration_s']} s",
     ]
-    lines += [f"failed check    {c}" for c in summary["failed_checks"][:20]]
+    errors = set(summary["failed_error_checks"])
+    lines += [f"{'failed check' if c in errors else 'warning':<16}{c}" for c in summary["failed_checks"][:20]]
     lines += [f"error           {e}" for e in summary["errors"][:10]]
     lines += [f"skipped domain  {m}: {why}" for m, why in summary.get("skipped_domains", {}).items()]
     return "\n".join(lines)

@@ -34,24 +34,27 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([o.summary() for o in outcomes], indent=2, default=str))
     else:
-        _print_table(outcomes)
+        print(format_outcomes(outcomes))
     return 1 if any(o.blocking for o in outcomes) else 0
 
 
-def _print_table(outcomes: list[Any]) -> None:
+def format_outcomes(outcomes: list[Any]) -> str:
+    """One line per check (status, expectations, failures), each failed expectation under it."""
+    if not outcomes:
+        return "no checks ran"
     width = max(len(o.check) for o in outcomes)
-    print(f"{'check':<{width}}  status   expectations  failed(error/warn)  seconds")
+    lines = [f"{'check':<{width}}  status   expectations  failed(error/warn)  seconds"]
     for o in outcomes:
         s = o.summary()
         status = "ERROR" if o.blocking else ("warn" if not o.passed else "ok")
         n_err = sum(1 for r in o.failed if r.severity == "error")
         n_warn = sum(1 for r in o.failed if r.severity == "warn")
-        print(f"{o.check:<{width}}  {status:<7}  {s['expectations']:>12}  {n_err:>8}/{n_warn:<9}  {o.seconds:>7.2f}")
-        for r in o.failed:
-            print(f"    {r.severity:<5} {r.suite}:{r.rule} [{r.column or '-'}] unexpected={r.unexpected_count}"
-                  f" e.g. {', '.join(r.sample_keys[:3]) or r.observed_value or ''}")
-    if outcomes and outcomes[0].docs_index:
-        print(f"Data Docs: {outcomes[0].docs_index}")
+        lines.append(f"{o.check:<{width}}  {status:<7}  {s['expectations']:>12}  {n_err:>8}/{n_warn:<9}  {o.seconds:>7.2f}")
+        lines += [f"    {r.severity:<5} {r.suite}:{r.rule} [{r.column or '-'}] unexpected={r.unexpected_count}"
+                  f" e.g. {', '.join(r.sample_keys[:3]) or r.observed_value or ''}" for r in o.failed]
+    if outcomes[0].docs_index:
+        lines.append(f"Data Docs: {outcomes[0].docs_index}")
+    return "\n".join(lines)
 
 
 def _docs(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,12 @@ def test_demo_once_runs_the_platform_end_to_end(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Ready" in out.stdout and "demo_tokens.json" in out.stdout
     assert (tmp_path / "data" / "registry.sqlite").exists()
+    # each step says what happened in a line or a table, not as a data dump; dbt's log goes to a file
+    assert "registered as birth acts n° " in out.stdout
+    assert "the public lookup returns no personal data" in out.stdout
+    assert "status          ok" in out.stdout and "0 failed (error)" in out.stdout
+    assert "of 337 START" not in out.stdout and "CheckOutcome(" not in out.stdout and "ReleaseResult(" not in out.stdout
+    [log] = (tmp_path / "data" / "logs").glob("pipeline-*.log")
+    assert "Completed successfully" in log.read_text()
+    assert re.search(r"^landed_changes_quality +ok ", out.stdout, re.M)
+    assert "births_commune_month_sex" in out.stdout and "suppressed" in out.stdout
