@@ -45,19 +45,21 @@ def _births(groups: list[tuple[str, int, int, int]], cancelled_boys: int = 0) ->
     return out
 
 
-def test_sex_ratio_outside_band_is_flagged_only_with_enough_births(tmp_path: Path) -> None:
+def test_sex_ratio_is_flagged_when_too_far_from_105_to_be_chance(tmp_path: Path) -> None:
     b = _births([
-        ("01", 2023, 600, 500),  # 120 boys per 100 girls, 1,100 births: flagged
+        ("01", 2023, 2400, 2000),  # 120 boys per 100 girls over 4,400 births: z = 4.4, flagged
         ("02", 2023, 540, 510),  # 105.9: fine
+        ("03", 2023, 600, 500),  # 120 too, but over 1,100 births z = 2.2: chance at that size
+        ("04", 2023, 26000, 24000),  # 108.3 over 50,000 births: z = 3.5, a real shift a band would miss
         ("01", 2024, 400, 100),  # 400 but only 500 births: not judged
     ], cancelled_boys=300)  # cancelled acts are not births: 02/2023 stays at 105.9
     wh = f.small_warehouse(tmp_path, {"fct_birth": b})
     results = validate(wh, "sex_ratio_at_birth", persist=False)
     [hit] = _failed(results, "sex_ratio_at_birth")
     assert hit.severity == "warn"
-    assert hit.unexpected_count == 1 and hit.element_count == 2
-    assert hit.sample_keys == ["01|2023"]
-    assert hit.observed_value == "sex_ratio=120"
+    assert hit.unexpected_count == 2 and hit.element_count == 4
+    assert hit.sample_keys == ["01|2023", "04|2023"]
+    assert hit.observed_value == "sex_ratio_z=4.41; sex_ratio_z=3.49"
 
 
 def test_sex_ratio_within_band_passes(tmp_path: Path) -> None:
