@@ -91,6 +91,7 @@ def build_defs(registry_url: str | None = None, warehouse: str | Warehouse | Non
     from pipelines.defs import landing as landing_domain
     from pipelines.defs.dbt.assets import civstat_dbt_assets
     from pipelines.defs.jobs import build_jobs, build_quality_schedule
+    from pipelines.defs.landing.sensors import build_registry_changes_sensor
     from pipelines.defs.publish.assets import build_publish_asset
     from pipelines.defs.resources import build_resources, resolve
 
@@ -116,11 +117,13 @@ def build_defs(registry_url: str | None = None, warehouse: str | Warehouse | Non
         dg.Definitions(assets=d.assets, asset_checks=d.asset_checks, schedules=d.schedules, sensors=d.sensors, jobs=d.jobs)
         for d in domains
     ]
+    jobs = build_jobs(quality_checks)
     return dg.Definitions.merge(
         *stripped,
         dg.Definitions(
             assets=[build_publish_asset(upstream)],
-            jobs=build_jobs(quality_checks),
+            jobs=jobs,
+            sensors=[build_registry_changes_sensor(jobs)],
             schedules=[build_quality_schedule()] if quality_checks else [],
             resources={**resources, **shared},
         ),

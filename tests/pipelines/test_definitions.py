@@ -10,7 +10,6 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.landing.assets import CHANGES_KEY, land_registry
-from pipelines.defs.landing.sensors import registry_changes_sensor
 from pipelines.defs.resources import RegistryResource, WarehouseResource
 from pipelines.lib.warehouse import Warehouse
 from tests.pipelines.conftest import add_acts
@@ -71,7 +70,7 @@ def test_jobs_sensor_schedule_and_resources(defs: dg.Definitions) -> None:
     assert dg.AssetKey("published_warehouse") in quality.asset_layer.selected_asset_keys
     sensor = defs.resolve_sensor_def("registry_changes_sensor")
     assert sensor.minimum_interval_seconds is not None and sensor.minimum_interval_seconds <= 30
-    assert sensor.job_name == "microbatch_job"
+    assert {t.job_name for t in sensor.targets} == {"microbatch_job", "pipeline_job"}
     schedule = defs.resolve_schedule_def("nightly_full_build_schedule")
     assert schedule.job_name == "full_build_job"
     assert schedule.cron_schedule == "30 2 * * *"
@@ -102,25 +101,38 @@ def test_dbt_tests_are_asset_checks(defs: dg.Definitions, dbt_manifest: Path) ->
     assert singular <= {c.name for c in checks}
 
 
-def test_sensor_requests_a_microbatch_only_when_changes_are_pending(sqlite_registry_url: str, duckdb_warehouse: Warehouse) -> None:
+def test_sensor_asks_for_the_first_complete_build_on_a_never_built_warehouse(
+    defs: dg.Definitions, sqlite_registry_url: str, duckdb_warehouse: Warehouse
+) -> None:
+    """A micro-batch builds only what new changes touch, so on a warehouse never built the
+    sensor asks for pipeline_job, even with nothing pending (readers need the tables). The
+    micro-batch side, on a built warehouse, is in test_pipeline_e2e."""
+    sensor = defs.resolve_sensor_def("registry_changes_sensor")
     resources = {
         "registry": RegistryResource(url=sqlite_registry_url),
         "warehouse": WarehouseResource(target=duckdb_warehouse.target, data_dir=str(duckdb_warehouse.data_dir)),
     }
     with dg.instance_for_test() as instance:
-        empty = registry_changes_sensor(dg.build_sensor_context(instance=instance, resources=resources))
-        assert isinstance(empty, dg.SkipReason)
+        empty = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(empty, dg.SensorResult)
+        [first] = empty.run_requests or []
+        assert first.job_name == "pipeline_job" and first.run_key == "first-build->0.0"
         add_acts(sqlite_registry_url, 12)
-        result = registry_changes_sensor(dg.build_sensor_context(instance=instance, resources=resources))
-        assert isinstance(result, dg.SensorResult) and len(result.run_requests or []) == 1
-        assert result.run_requests[0].run_key == "0->0.12"  # type: ignore[index]
-        # landing through Dagster (the same asset the job runs) moves the cursor: nothing pending
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(result, dg.SensorResult)
+        [req] = result.run_requests or []
+        assert req.job_name == "pipeline_job" and req.run_key == "first-build->0.12"
+        assert req.tags["civstat/changes"] == "12"
+        # landing alone does not build the warehouse: still the complete build, nothing landed pending
         out = dg.materialize([land_registry], resources=resources, instance=instance)
         assert out.success
         mat = out.asset_materializations_for_node("land_registry")
         changes = next(m for m in mat if m.asset_key == CHANGES_KEY)
         assert changes.metadata["landed_rows"].value == 12
-        assert isinstance(registry_changes_sensor(dg.build_sensor_context(instance=instance, resources=resources)), dg.SkipReason)
+        again = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(again, dg.SensorResult)
+        [req] = again.run_requests or []
+        assert req.job_name == "pipeline_job" and req.tags["civstat/changes"] == "0"
 
 
 def test_build_defs_points_every_domain_at_the_given_databases(dbt_manifest: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -47,6 +48,19 @@ def _make_defective(url: str, act_id: int) -> None:
     reg.dispose()
 
 
+def _sensor_requests(url: str, wh: Warehouse) -> list[dg.RunRequest]:
+    from pipelines.definitions import build_defs
+    from pipelines.defs.resources import RegistryResource, WarehouseResource
+
+    sensor = build_defs(url, wh).resolve_sensor_def("registry_changes_sensor")
+    resources = {"registry": RegistryResource(url=url),
+                 "warehouse": WarehouseResource(target=wh.target, data_dir=str(wh.data_dir))}
+    with dg.instance_for_test() as instance:
+        result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    assert isinstance(result, dg.SensorResult), result
+    return list(result.run_requests or [])
+
+
 def _births(wh: Warehouse) -> list[tuple]:
     return query("select act_id, version, is_corrected, correction_count from fct_birth order by act_id", wh=wh).rows()
 
@@ -58,6 +72,7 @@ def test_civstat_pipeline_then_sql_then_microbatch_then_full_refresh(
     wh = duckdb_warehouse
     monkeypatch.setenv("CIVSTAT_DATA_DIR", str(wh.data_dir))
     ids = add_acts(sqlite_registry_url, 100)  # every 5th is a death
+    assert [r.job_name for r in _sensor_requests(sqlite_registry_url, wh)] == ["pipeline_job"]  # never built yet
     rc = main(["pipeline", "--registry", sqlite_registry_url, "--warehouse", wh.target])
     out = capsys.readouterr()
     assert rc == 0, out.out[-3000:] + out.err[-3000:]
@@ -93,6 +108,9 @@ def test_civstat_pipeline_then_sql_then_microbatch_then_full_refresh(
     # quarantined and left out of the published facts
     new_ids = add_acts(sqlite_registry_url, 5, seed=2000)
     _make_defective(sqlite_registry_url, new_ids[1])  # k = 2001: a birth
+    # on a built warehouse the sensor asks for exactly that micro-batch (before: the first build)
+    [req] = _sensor_requests(sqlite_registry_url, wh)
+    assert req.job_name == "microbatch_job" and req.run_key == "0.111->0.117" and req.tags["civstat/changes"] == "6"
     micro = run_job("microbatch_job", sqlite_registry_url, wh, prepare=False, record=False)
     assert micro["success"], micro
     assert micro["landed_rows"] == 6 and 20 <= micro["models_built"] < 30, micro

@@ -1,8 +1,9 @@
-"""Landing domain: the registry change log into ``raw``, and the sensor that triggers micro-batches."""
+"""Landing domain: the registry change log into ``raw``. Its sensor, which triggers
+micro-batches, targets jobs built from every domain, so ``build_defs`` adds it
+(``sensors.build_registry_changes_sensor``)."""
 
 import dagster as dg
 
 from pipelines.defs.landing.assets import land_registry
-from pipelines.defs.landing.sensors import registry_changes_sensor
 
-defs = dg.Definitions(assets=[land_registry], sensors=[registry_changes_sensor])
+defs = dg.Definitions(assets=[land_registry])
