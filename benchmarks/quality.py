@@ -52,6 +52,7 @@ _REFERENCE_DDL = {
     "registry_offices": "office_code text primary key, office_kind text, name_fr text, name_ar text,"
                         " commune_code text, province_code text, region_code text, country_code text,"
                         " population_2024 bigint, live_since date",
+    "registry_settings": "setting text primary key, value text",
 }
 
 # Deterministic pseudo-random numbers in SQL: u(k, 'tag') in [0, 1).
@@ -76,6 +77,8 @@ def generate(path: Path, acts: int, years: float) -> dict[str, Any]:
     for table, ddl in _REFERENCE_DDL.items():
         con.execute(f"create table raw.{table} ({ddl})")
         cols = [c.split()[0] for c in ddl.split(", ")]
+        if table not in ("registry_regions", "registry_provinces", "registry_communes", "registry_offices"):
+            continue  # registry_settings: a real registry's (no synthetic_scale)
         df = pd.DataFrame(geo[table.removeprefix("registry_")])[cols]
         con.register("_ref", df)
         con.execute(f"insert into raw.{table} select * from _ref")

@@ -31,10 +31,8 @@ def _history_line(h: dict[str, Any]) -> str:
             f"from {h['first_event_date']} to {h['end_date']} in {h['total_s']:.1f} s ({h['acts_per_s']:,.0f} acts/s)")
 
 
-def _indicator_preview(scale: float | None) -> str:
-    """The last complete year by region, from the published indicators (what an analyst sees
-    first). The bulk history simulates ``scale`` of the national volume against the real
-    population, so its crude birth rate is also shown divided by ``scale``."""
+def _indicator_preview() -> str:
+    """The last complete year by region, from the published indicators (what an analyst sees first)."""
     from pipelines.lib.publish import query
 
     df = query("""
@@ -48,16 +46,14 @@ def _indicator_preview(scale: float | None) -> str:
     """)
     if df.is_empty():
         return "(no complete year of indicators yet)"
-    rescale = f" {'÷ scale':>8}" if scale else ""
     lines = [f"births and deaths by region in {df['year'][0]} (ind_vital_region_month, top 5)",
-             f"{'region':<30} {'births':>8} {'deaths':>8} {'CBR/1000':>9}{rescale} {'sex ratio':>9}"]
-    for r in df.iter_rows(named=True):
-        cbr = float(r["cbr"] or 0)
-        scaled = f" {cbr / scale:>8.1f}" if scale else ""
-        lines.append(f"{r['region']:<30} {int(r['births']):>8,} {int(r['deaths']):>8,} {cbr:>9.2f}{scaled} "
-                     f"{float(r['sex_ratio'] or 0):>9.1f}")
-    if scale:
-        lines.append(f"(the history simulates {scale:g} of the national volume against the real population)")
+             f"{'region':<30} {'births':>8} {'deaths':>8} {'CBR/1000':>9} {'sex ratio':>9}"]
+    lines += [f"{r['region']:<30} {int(r['births']):>8,} {int(r['deaths']):>8,} {float(r['cbr'] or 0):>9.1f} "
+              f"{float(r['sex_ratio'] or 0):>9.1f}" for r in df.iter_rows(named=True)]
+    scale = query("select synthetic_scale from publish_meta").item(0, 0)
+    if scale is not None:
+        lines.append(f"(synthetic registry at {scale:g} of the national volume: rates divide by the population "
+                     "at the same scale, and the dashboards say the data are simulated)")
     return "\n".join(lines)
 
 
@@ -303,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"dbt log         {log_path}")
         if summary["pipeline"]["published_version"]:
             print()
-            print(_indicator_preview(args.scale if not args.no_history else None))
+            print(_indicator_preview())
 
         _step("Data quality: expectation suites, quarantine, reconciliation")
         from quality.cli import format_outcomes

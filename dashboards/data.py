@@ -228,6 +228,17 @@ def freshness() -> dict[str, Any]:
     return {"published_at": meta.get("published_at"), "as_of": as_of, "meta": meta}
 
 
+def synthetic_scale() -> float | None:
+    """The share of the national volume the registry simulates when it holds synthetic activity
+    (registry setting ``synthetic_scale``, set by the bulk simulator, in ``publish_meta``); None
+    for a real registry."""
+    try:
+        value = freshness()["meta"].get("synthetic_scale")
+    except DataUnavailable:
+        return None
+    return None if value is None else float(value)
+
+
 # --------------------------------------------------------------------------------------------
 # geography
 

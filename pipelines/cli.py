@@ -38,13 +38,17 @@ def _cli_error(message: str) -> Exception:
     return CliError(message)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"status          {'ok' if summary['success'] else 'FAILED'}{' (full refresh)' if summary.get('full_refresh') else ''}",
         f"landed rows     {summary['landed_rows']}",
         f"models built    {summary['models_built']}",
         f"checks          {summary['checks_passed']} passed, {len(summary['failed_error_checks'])} failed (error), "
-        f"{summary['checks_failed'] - len(summary['failed_error_checks'])} warnings",
+        f"{_plural(summary['checks_failed'] - len(summary['failed_error_checks']), 'warning')}",
         f"published       {summary['published_version'] or '-'}",
         f"data as of      {summary['max_changed_at'] or '-'}",
         f"duration        {summary['duration_s']} s",

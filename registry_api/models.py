@@ -122,6 +122,20 @@ class Office(Base):
     live_since: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class RegistrySetting(Base):
+    """Facts about the registry itself that its readers need. ``synthetic_scale``: the registry
+    holds simulated activity at that share of the national volume (the bulk simulator sets it;
+    a real registry has no such row), so the warehouse scales the population it divides by and
+    the dashboards say the data are synthetic."""
+
+    __tablename__ = "registry_settings"
+    setting: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+SYNTHETIC_SCALE = "synthetic_scale"
+
+
 # --------------------------------------------------------------------------- acts
 class ActCounter(Base):
     """Gapless act numbering: one row per (office, year, register), incremented under lock."""

@@ -60,6 +60,7 @@ def load_history(
         if bar is not None:
             bar.close()
     loaded = time.perf_counter() - t1
+    _mark_synthetic(registry_url, scale)
     acts = h.acts.height
     return {
         **h.stats,
@@ -73,6 +74,19 @@ def load_history(
         "acts_per_s": round(acts / max(generated + loaded, 1e-9), 1),
         **{k: round(v, 3) for k, v in timings.items()},
     }
+
+
+def _mark_synthetic(registry_url: str, scale: float) -> None:
+    """Say in the registry that it holds simulated activity at ``scale`` of the national volume:
+    the warehouse scales the population it divides rates by, the dashboards flag the data."""
+    from registry_api.models import SYNTHETIC_SCALE, RegistrySetting
+
+    reg = Registry(registry_url)
+    try:
+        with reg.session() as s:
+            s.merge(RegistrySetting(setting=SYNTHETIC_SCALE, value=repr(float(scale))))
+    finally:
+        reg.dispose()
 
 
 def _bar(total: int):  # type: ignore[no-untyped-def]

@@ -40,7 +40,7 @@ from sqlalchemy import Date, DateTime, Integer, Table, make_url
 
 from pipelines.lib.warehouse import RAW_SCHEMA, Warehouse
 from pipelines.lib.writer import PG_LANDING_LOCK, duckdb_writer
-from registry_api.models import Commune, Office, Province, Region
+from registry_api.models import Commune, Office, Province, Region, RegistrySetting
 from registry_api.services.changes import FEED_COLUMNS, Cursor
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ REFERENCE_TABLES: dict[str, Table] = {
     "provinces": Province.__table__,  # type: ignore[dict-item]
     "communes": Commune.__table__,  # type: ignore[dict-item]
     "offices": Office.__table__,  # type: ignore[dict-item]
+    "settings": RegistrySetting.__table__,  # type: ignore[dict-item]
 }
 
 # The batch as read from the registry: after_image as JSON text, changed_at as text (the

@@ -88,7 +88,7 @@ def publish_duckdb(con: duckdb.DuckDBPyConnection, wh: Warehouse, meta: dict[str
             con.execute(f'drop table pub."{gone}"')
         info = {"published_at": dt.datetime.now(dt.UTC), **(meta or {})}
         # typed columns: a None (nothing landed yet) must not make an untyped NULL column
-        types = {"text": "varchar", "bigint": "bigint", "timestamptz": "timestamptz"}
+        types = {"text": "varchar", "bigint": "bigint", "timestamptz": "timestamptz", "double precision": "double"}
         cols = ", ".join(
             f'cast(? as {types[PUBLISH_META_COLUMNS[k]]}) as "{k}"' if k in PUBLISH_META_COLUMNS else f'? as "{k}"'
             for k in info
@@ -269,7 +269,12 @@ PUBLISH_META_COLUMNS = {
     "landed_rows": "bigint",
     "total_changes": "bigint",
     "cursor": "text",
+    # the registry's setting synthetic_scale: set when it holds simulated activity (readers say so)
+    "synthetic_scale": "double precision",
 }
+
+
+_META_FACTS = ("max_changed_at", "max_change_id", "landed_rows", "total_changes", "cursor", "synthetic_scale")
 
 
 def _meta_sql(param: str) -> str:
@@ -277,7 +282,9 @@ def _meta_sql(param: str) -> str:
     return (
         "select max(changed_at) as max_changed_at, max(change_id) as max_change_id,"
         f" count(*) filter (where landing_run_id = {param}) as landed_rows, count(*) as total_changes,"
-        " (select cursor from raw.landing_state where source = 'registry.changes') as cursor"
+        " (select cursor from raw.landing_state where source = 'registry.changes') as cursor,"
+        " (select max(cast(value as double precision)) from raw.registry_settings where setting = 'synthetic_scale')"
+        " as synthetic_scale"
         " from raw.registry_changes"
     )
 
@@ -296,9 +303,11 @@ def publish(wh: Warehouse, run_id: str) -> dict[str, Any]:
         with psycopg.connect(wh.pg_dsn) as conn, conn.transaction():
             conn.execute(f"create schema if not exists {wh.models_schema}")
             conn.execute(f"create table if not exists {wh.models_schema}.publish_meta ({cols})")
+            for k, t in PUBLISH_META_COLUMNS.items():  # a publish_meta from an earlier version
+                conn.execute(f"alter table {wh.models_schema}.publish_meta add column if not exists {k} {t}")
             row = conn.execute(_meta_sql("%s"), [run_id]).fetchone()
             meta: dict[str, Any] = {"published_at": dt.datetime.now(dt.UTC), "run_id": run_id,
-                                    **dict(zip(("max_changed_at", "max_change_id", "landed_rows", "total_changes", "cursor"), row, strict=True))}
+                                    **dict(zip(_META_FACTS, row, strict=True))}
             conn.execute(f"delete from {wh.models_schema}.publish_meta")
             conn.execute(
                 f"insert into {wh.models_schema}.publish_meta ({', '.join(meta)}) values ({', '.join(['%s'] * len(meta))})",
@@ -307,7 +316,7 @@ def publish(wh: Warehouse, run_id: str) -> dict[str, Any]:
         return {**meta, "version": f"postgres:{wh.models_schema}"}
     with duckdb_writer(wh) as con:
         row = con.execute(_meta_sql("?"), [run_id]).fetchone()
-        meta = {"run_id": run_id, **dict(zip(("max_changed_at", "max_change_id", "landed_rows", "total_changes", "cursor"), row, strict=True))}
+        meta = {"run_id": run_id, **dict(zip(_META_FACTS, row, strict=True))}
         path = publish_duckdb(con, wh, meta)
     published = duckdb.connect(str(path), read_only=True)
     try:

@@ -316,8 +316,9 @@ def write_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame]
         con.unregister("_frame")
 
 
-def build(data_dir: Path, bump: int = 0, data_as_of: dt.datetime = DATA_AS_OF) -> Built:
-    """Create the working warehouse under ``data_dir`` and publish it (pipelines.lib.publish)."""
+def build(data_dir: Path, bump: int = 0, data_as_of: dt.datetime = DATA_AS_OF, synthetic_scale: float | None = None) -> Built:
+    """Create the working warehouse under ``data_dir`` and publish it (pipelines.lib.publish);
+    ``synthetic_scale``: as from a registry of simulated activity."""
     data_dir.mkdir(parents=True, exist_ok=True)
     working = data_dir / "warehouse.duckdb"
     wh = Warehouse(str(working), data_dir)
@@ -325,7 +326,8 @@ def build(data_dir: Path, bump: int = 0, data_as_of: dt.datetime = DATA_AS_OF) -
     con = duckdb.connect(str(working))
     try:
         write_tables(con, tables)
-        published = publish_duckdb(con, wh, {"max_changed_at": data_as_of, "run_id": f"fixture-{bump}"})
+        published = publish_duckdb(con, wh, {"max_changed_at": data_as_of, "run_id": f"fixture-{bump}",
+                                             "synthetic_scale": synthetic_scale})
     finally:
         con.close()
     return Built(data_dir=data_dir, working=working, published=published, frames=tables)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from tests.dashboards.apptest_helpers import (
     open_app,
     table,
 )
+from tests.dashboards.conftest import point_app_at
 from tests.dashboards.fixture_data import Built
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -45,6 +47,17 @@ def test_every_page_renders_in_both_languages(page: str, lang: str) -> None:
     for spec in charts(at):
         assert spec["config"]["locale"]["number"]["decimal"] == ","
         assert spec["config"]["locale"]["time"]["months"][0] == i18n.month_names(lang)[0]
+    synthetic = i18n.t("common.synthetic", lang, share="")[:20]
+    assert not any(synthetic in i.value for i in at.info)  # a real registry's data
+
+
+@pytest.mark.parametrize(("page", "lang"), [("office", "fr"), ("indicators", "ar")])
+def test_simulated_data_say_so(page: str, lang: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A registry of simulated activity (the demo's) must never pass for official statistics."""
+    built = fx.build(tmp_path / "data", synthetic_scale=0.02)
+    point_app_at(monkeypatch, built)
+    at = open_app(page, lang)
+    assert i18n.t("common.synthetic", lang, share=i18n.fmt_percent(0.02, lang)) in [i.value for i in at.info]
 
 
 def test_language_switch_changes_every_label_and_the_url() -> None:

@@ -61,6 +61,7 @@ REFERENCE_TABLES = {
         "office_code", "office_kind", "name_fr", "name_ar", "commune_code", "province_code",
         "region_code", "country_code", "population_2024", "live_since",
     ),
+    "registry_settings": ("setting", "value"),
 }
 _REFERENCE_KEYS = {
     "registry_regions": "regions",
@@ -85,6 +86,7 @@ def reference_rows(
             if row.get("region_code") in regions or (key == "offices" and row["office_code"] in consulates):
                 rows.append({c: row.get(c) for c in REFERENCE_TABLES[table]})
         out[table] = rows
+    out["registry_settings"] = []  # a real registry: no synthetic_scale
     return out
 
 
@@ -398,6 +400,7 @@ _REFERENCE_DDL = {
     "registry_provinces": "province_code text primary key, region_code text, province_kind text, name_fr text, name_ar text, population_2014 bigint, population_2024 bigint",
     "registry_communes": "commune_code text primary key, province_code text, region_code text, commune_kind text, name_fr text, name_ar text, population_2014 bigint, population_2024 bigint",
     "registry_offices": "office_code text primary key, office_kind text, name_fr text, name_ar text, commune_code text, province_code text, region_code text, country_code text, population_2024 bigint, live_since date",
+    "registry_settings": "setting text primary key, value text",
 }
 _LANDING_STATE_DDL = "create table raw.landing_state (source text primary key, cursor text, landed_rows bigint, updated_at timestamptz)"
 
@@ -468,7 +471,9 @@ class Warehouse:
                 cols = REFERENCE_TABLES[table]
                 marks = ", ".join(["?" if self.kind == "duckdb" else "%s"] * len(cols))
                 sql = f"insert into raw.{table} ({', '.join(cols)}) values ({marks})"
-                values = [tuple(row[c] for c in cols) for row in reference[table]]
+                values = [tuple(row[c] for c in cols) for row in reference.get(table, [])]
+                if not values:
+                    continue
                 if self.kind == "duckdb":
                     con.executemany(sql, values)
                 else:

@@ -93,6 +93,30 @@ def test_vital_region_month_counts_and_rates(warehouse: Warehouse) -> None:
     assert (rows[("08", D("2024-02-01"))]["divorces"], rows[("08", D("2024-02-01"))]["marriages"]) == (1, 0)
 
 
+def test_synthetic_registry_scales_the_population_rates_divide_by(warehouse: Warehouse) -> None:
+    """A registry of simulated activity at 2% of the national volume (registry setting
+    synthetic_scale, set by the bulk simulator) gets real-looking rates: the population is scaled
+    by the same share. Rebuilt here and restored, so the session warehouse stays a real registry's."""
+    models = "stg_registry__settings int_region_population__yearly int_region_population__monthly ind_vital_region_month"
+    placeholder = "?" if warehouse.kind == "duckdb" else "%s"
+    warehouse.execute(f"insert into raw.registry_settings values ({placeholder}, {placeholder})", ["synthetic_scale", "0.02"])
+    try:
+        warehouse.dbt("run", "--full-refresh", "--select", models)
+        jan = rows_by(warehouse.query("select * from ind_vital_region_month"), "region_code", "month_start")[
+            ("04", D("2024-01-01"))]
+        population = geometric("04", D("2024-01-01"), 31 / 2) * 0.02
+        assert jan["population"] == approx(population)
+        assert jan["crude_birth_rate"] == approx(5 * 1000 / population * 366 / 31)
+        yearly = {(r["region_code"], r["year"]): r["population"]
+                  for r in warehouse.query("select region_code, year, population from int_region_population__yearly")}
+        assert yearly[("04", 2024)] == approx(geometric("04", D("2024-07-01")) * 0.02)
+    finally:
+        warehouse.execute("delete from raw.registry_settings")
+        warehouse.dbt("run", "--full-refresh", "--select", models)
+    again = rows_by(warehouse.query("select * from ind_vital_region_month"), "region_code", "month_start")
+    assert again[("04", D("2024-01-01"))]["population"] == approx(geometric("04", D("2024-01-01"), 31 / 2))
+
+
 # --------------------------------------------------------------------------- timeliness
 def test_timeliness_by_office_and_registration_month(warehouse: Warehouse) -> None:
     rows = rows_by(warehouse.query("select * from ind_timeliness"), "office_code", "registration_month", "event_type")

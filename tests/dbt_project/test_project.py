@@ -94,7 +94,8 @@ def test_models_land_in_one_schema_and_sources_in_raw(warehouse: Warehouse) -> N
     sources = warehouse.manifest()["sources"].values()
     assert {s["schema"] for s in sources} == {"raw"}
     assert {s["identifier"] for s in sources} == {
-        "registry_changes", "registry_regions", "registry_provinces", "registry_communes", "registry_offices"}
+        "registry_changes", "registry_regions", "registry_provinces", "registry_communes", "registry_offices",
+        "registry_settings"}
 
 
 def test_indicators_have_enforced_contracts_and_described_columns(warehouse: Warehouse) -> None:

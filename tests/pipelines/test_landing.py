@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from pipelines.lib.landing import BatchInfo, land, pending_changes
 from pipelines.lib.warehouse import Warehouse
 from registry_api.core.db import Registry
-from registry_api.models import Act, Change, Office
+from registry_api.models import SYNTHETIC_SCALE, Act, Change, Office, RegistrySetting
 from registry_api.services.changes import Cursor, read_feed, record_change
 from tests.pipelines.conftest import add_acts, wait_feed_caught_up, write_acts
 
@@ -205,7 +205,7 @@ def test_pg_writer_committing_late_is_landed_not_skipped(pg_registry_url: str, d
 
 
 def test_reference_snapshot_replaced_only_when_changed(registry_url: str, warehouse: Warehouse) -> None:
-    assert land(registry_url, warehouse).reference_replaced == ["regions", "provinces", "communes", "offices"]
+    assert land(registry_url, warehouse).reference_replaced == ["regions", "provinces", "communes", "offices", "settings"]
     assert land(registry_url, warehouse).reference_replaced == []
     reg = Registry(registry_url)
     with reg.session() as s:
@@ -215,6 +215,12 @@ def test_reference_snapshot_replaced_only_when_changed(registry_url: str, wareho
     assert land(registry_url, warehouse).reference_replaced == ["offices"]
     rows = wh_rows(warehouse, f"select name_fr from raw.registry_offices where office_code = '{code}'")
     assert rows == [("Bureau renommé",)]
+    # the registry's settings travel the same way (the bulk simulator marks synthetic activity)
+    with reg.session() as s:
+        s.add(RegistrySetting(setting=SYNTHETIC_SCALE, value="0.02"))
+    reg.dispose()
+    assert land(registry_url, warehouse).reference_replaced == ["settings"]
+    assert wh_rows(warehouse, "select setting, value from raw.registry_settings") == [("synthetic_scale", "0.02")]
 
 
 def test_pending_changes_is_the_sensor_condition(sqlite_registry_url: str, warehouse: Warehouse) -> None:

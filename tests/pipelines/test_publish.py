@@ -19,6 +19,8 @@ from pipelines.lib.landing import land
 from pipelines.lib.publish import NotPublishedError, data_as_of, publish, query
 from pipelines.lib.warehouse import Warehouse
 from pipelines.lib.writer import duckdb_writer
+from registry_api.core.db import Registry
+from registry_api.models import SYNTHETIC_SCALE, RegistrySetting
 from tests.pipelines.conftest import add_acts, published_differences
 
 READER = r"""
@@ -135,6 +137,15 @@ def test_publish_meta_describes_the_landed_data(sqlite_registry_url: str, wareho
     assert {"published_at", "run_id", "max_changed_at", "max_change_id", "landed_rows"} <= set(as_of)
     assert as_of["run_id"] == "run-b" and as_of["landed_rows"] == 5 and as_of["max_change_id"] == 30
     assert as_of["max_changed_at"] == landed.max_changed_at or as_of["max_changed_at"] >= landed.max_changed_at
+    assert as_of["synthetic_scale"] is None  # a real registry
+    # a registry of simulated activity says so (the bulk simulator's setting); readers see it
+    reg = Registry(sqlite_registry_url)
+    with reg.session() as s:
+        s.add(RegistrySetting(setting=SYNTHETIC_SCALE, value="0.02"))
+    reg.dispose()
+    land(sqlite_registry_url, warehouse, run_id="run-c")
+    assert publish(warehouse, "run-c")["synthetic_scale"] == 0.02
+    assert data_as_of(warehouse)["synthetic_scale"] == 0.02
 
 
 def test_nothing_published_is_a_clear_error(duckdb_warehouse: Warehouse) -> None:

@@ -53,6 +53,13 @@ def test_change_ids_follow_simulated_time(loaded: tuple[Registry, dict[str, Any]
     assert len(txids) == 1  # one load, one transaction on PostgreSQL (0 on SQLite)
 
 
+def test_the_registry_says_it_holds_simulated_activity_at_the_scale(loaded: tuple[Registry, dict[str, Any]]) -> None:
+    reg, _ = loaded
+    with reg.session(write=False) as s:
+        settings = dict(s.execute(select(models.RegistrySetting.setting, models.RegistrySetting.value)).all())
+    assert settings == {models.SYNTHETIC_SCALE: "0.002"}
+
+
 def test_acts_pass_the_api_validation(loaded: tuple[Registry, dict[str, Any]]) -> None:
     reg, _ = loaded
     assert invalid_acts(reg) == []

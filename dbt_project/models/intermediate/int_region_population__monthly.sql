@@ -1,5 +1,6 @@
 -- Population of each region at the middle of each month: geometric interpolation between the
--- 2014 and 2024 censuses (1 September), extrapolated outside them.
+-- 2014 and 2024 censuses (1 September), extrapolated outside them; times population_scale() (1,
+-- or the simulated share for a registry of synthetic activity).
 with
 
 regions as (
@@ -44,7 +45,7 @@ final as (
         {{ civstat.geometric_population(
             'regions.population_2014', 'regions.population_2024', 'months.month_start',
             extra_days='cast(months.days_in_month as double precision) / 2.0'
-        ) }} as population
+        ) }} * {{ civstat.population_scale() }} as population
     from regions
     cross join months
     inner join years

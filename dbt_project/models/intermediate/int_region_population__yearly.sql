@@ -1,5 +1,6 @@
 -- Population of each region on 1 July of each year (geometric interpolation between the 2014
--- and 2024 censuses, extrapolated outside them), split urban/rural with the 2024 shares.
+-- and 2024 censuses, extrapolated outside them), split urban/rural with the 2024 shares; times
+-- population_scale() (1, or the simulated share for a registry of synthetic activity).
 with
 
 regions as (
@@ -33,7 +34,8 @@ interpolated as (
         mid_years.year,
         cast(years.days_in_year as integer) as days_in_year,
         regions.urban_share_2024,
-        {{ civstat.geometric_population('regions.population_2014', 'regions.population_2024', 'mid_years.mid_year_day') }} as population
+        {{ civstat.geometric_population('regions.population_2014', 'regions.population_2024', 'mid_years.mid_year_day') }}
+            * {{ civstat.population_scale() }} as population
     from regions
     cross join mid_years
     inner join years

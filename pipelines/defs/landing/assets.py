@@ -21,6 +21,7 @@ _DESCRIPTIONS = {
     "provinces": "raw.registry_provinces: snapshot of the registry's provinces and prefectures.",
     "communes": "raw.registry_communes: snapshot of the registry's communes.",
     "offices": "raw.registry_offices: snapshot of the civil-status offices.",
+    "settings": "raw.registry_settings: the registry's settings (synthetic_scale for simulated activity).",
 }
 
 
