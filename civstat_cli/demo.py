@@ -57,6 +57,22 @@ def _indicator_preview() -> str:
     return "\n".join(lines)
 
 
+def _print_run(summary: dict[str, Any]) -> None:
+    """One line per pipeline run while the demo serves: what landed, and how long after its
+    capture the newest change became visible to readers."""
+    now = dt.datetime.now(dt.UTC)
+    if not summary["success"]:
+        first = (summary["errors"] or summary["failed_error_checks"] or ["a step failed"])[0]
+        print(f"{now:%H:%M:%S}  {summary['job']:<15} FAILED: {first}", flush=True)
+        return
+    newest = summary.get("max_changed_at")
+    lag = ""
+    if summary["landed_rows"] and newest:
+        lag = f"; newest change readable {(now - dt.datetime.fromisoformat(str(newest))).total_seconds():.0f} s after capture"
+    print(f"{now:%H:%M:%S}  {summary['job']:<15} {summary['landed_rows']} changes landed, {summary['models_built']} models, "
+          f"{summary['duration_s']:.1f} s{lag}", flush=True)
+
+
 def _step(title: str) -> None:
     print(f"\n== {title}", flush=True)
 
@@ -328,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
                 "base_url": api.url, "tokens": tokens, "rate": args.rate, "duration_s": None, "seed": args.seed,
                 "stop_event": stop}, daemon=True).start()
             threading.Thread(target=watch, args=(settings.registry_url, settings.warehouse),
-                             kwargs={"interval_s": 15, "stop_event": stop}, daemon=True).start()
+                             kwargs={"interval_s": 15, "stop_event": stop, "on_run": _print_run}, daemon=True).start()
 
         _step("Ready")
         print(f"API        {api.url}/docs   (OpenAPI {api.url}/openapi.json)")
@@ -345,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Done in {time.perf_counter() - started:.1f}s")
         if args.once:
             return 0
-        print("Serving; Ctrl-C to stop.")
+        print("Serving; Ctrl-C to stop. Each warehouse run prints a line:")
         try:
             while True:
                 time.sleep(1)

@@ -14,7 +14,7 @@ from pipelines.defs.resources import RegistryResource, WarehouseResource
 from pipelines.lib.warehouse import Warehouse
 from tests.pipelines.conftest import add_acts
 
-LANDING_KEYS = {dg.AssetKey(["registry", t]) for t in ("changes", "regions", "provinces", "communes", "offices")}
+LANDING_KEYS = {dg.AssetKey(["registry", t]) for t in ("changes", "regions", "provinces", "communes", "offices", "settings")}
 
 
 @pytest.fixture(scope="module")
