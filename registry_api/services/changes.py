@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, insert, literal, literal_column, select, tuple_
 from sqlalchemy.orm import Session
 
 from registry_api.models import Act, Change, utcnow
@@ -52,7 +52,7 @@ def record_change(
     reason: str | None = None,
     legal_basis: str | None = None,
     at: dt.datetime | None = None,
-) -> Change:
+) -> None:
     """Append the entity's after-image to the change log, in the caller's transaction."""
     session.flush()  # ids and defaults are assigned before the image is taken
     entity_type = _ENTITY_OF[entity.__tablename__]
@@ -62,21 +62,24 @@ def record_change(
         # a new act's collection is the one it was created with (empty)
         session.refresh(entity, ["marginal_notes"])
     image = entity.as_dict()
-    change = Change(
-        entity_type=entity_type,
-        entity_id=entity_id,
-        act_id=image.get("act_id") if entity_type == "act" else image.get("act_id") or image.get("target_act_id"),
-        office_code=image.get("office_code") or image.get("to_office_code") or image.get("husband_birth_office_code"),
-        change_kind=change_kind,
-        version=image.get("version", 1),
-        after_image=image,
-        actor=actor,
-        reason=reason,
-        legal_basis=legal_basis,
-        changed_at=at or utcnow(),
-    )
-    session.add(change)
-    return change
+    # a Core insert, executed now: the row is written in the caller's transaction like an ORM
+    # add, without the unit of work's bookkeeping for an object nobody reads back
+    session.execute(_INSERT_CHANGE, {
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "act_id": image.get("act_id") if entity_type == "act" else image.get("act_id") or image.get("target_act_id"),
+        "office_code": image.get("office_code") or image.get("to_office_code") or image.get("husband_birth_office_code"),
+        "change_kind": change_kind,
+        "version": image.get("version", 1),
+        "after_image": image,
+        "actor": actor,
+        "reason": reason,
+        "legal_basis": legal_basis,
+        "changed_at": at or utcnow(),
+    })
+
+
+_INSERT_CHANGE = insert(Change.__table__)
 
 
 # ----------------------------------------------------------------------------- the feed
