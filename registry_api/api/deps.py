@@ -10,6 +10,7 @@ import orjson
 from fastapi import Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -35,10 +36,18 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_principal(request: Request, registry: RegistryDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    if not authorization or not authorization.lower().startswith("bearer "):
+# Declared as an HTTP bearer scheme, so the OpenAPI document says how to authenticate and the
+# Swagger UI at /docs has an "Authorize" button (a plain Authorization header parameter is
+# ignored by OpenAPI tools). auto_error=False: the 401 is ours, with its field path and language.
+BEARER = HTTPBearer(auto_error=False, description="A token from `civstat token create`, sent as `Authorization: Bearer <token>`.")
+
+
+def get_principal(
+    request: Request, registry: RegistryDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Principal:
+    if credentials is None or not credentials.credentials.strip():
         raise ApiError.one(401, "not_authenticated", "header", "authorization")
-    token = authorization[7:].strip()
+    token = credentials.credentials.strip()
     cache: dict[str, tuple[float, Principal | None]] = request.app.state.token_cache
     key = hash_token(token)
     hit = cache.get(key)
