@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,8 +108,81 @@ def render(
             keys += [key, ExpectationSuiteIdentifier(name=name)]
         _prune(data_dir, list(validations), keep)
         # only this run's pages (and the index): a check in a Dagster run renders its own suites
+        started = time.time()
         ctx.build_data_docs(site_names=[SITE], resource_identifiers=keys)
+        make_offline(docs_dir(data_dir), since=started - 1)
     return docs_dir(data_dir) / "index.html"
+
+
+# ----------------------------------------------------------------------------- offline
+VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
+_VENDOR_URL = "static/vendor/"
+# the CDN files GX 1.24's templates ask for -> the copies in quality/static/vendor (SOURCES.md)
+_LOCAL = {
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.min.js",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap.min.js",
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "bootstrap-table-filter-control.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "fontawesome/css/all.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "bootstrap-datepicker.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "bootstrap-datepicker.min.css",
+}
+_GX_LOGO = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
+_TAG = re.compile(r'<(?P<name>script|link|img)\b(?P<attrs>[^>]*?)(?:/>|>(?:\s*</script>)?)', re.S)
+_URL = re.compile(r'\s(?:src|href)="(?P<url>https?://[^"]*)"')
+_SRI = re.compile(r'\s(?:integrity|crossorigin)="[^"]*"')
+_NEWSLETTER = re.compile(r'<p>[^<]*newsletter\s*<a [^>]*>[^<]*</a></p>', re.S)
+
+
+def offline_html(html: str, root: str) -> str:
+    """A Data Docs page with nothing to fetch from the Internet: CDN scripts and stylesheets point
+    at the vendored copies (``root`` is the relative path from the page to the site's root), the
+    S3 logo at the site's own, unused libraries (dark theme, vega) and any other
+    external script, stylesheet or image are dropped, and so is the newsletter footer."""
+
+    def tag(m: re.Match[str]) -> str:
+        found = _URL.search(m.group("attrs"))
+        if found is None:
+            return m.group(0)
+        url = found.group("url")
+        if url in _LOCAL:
+            return _SRI.sub("", m.group(0)).replace(url, f"{root}{_VENDOR_URL}{_LOCAL[url]}")
+        if url.startswith(_GX_LOGO):
+            return m.group(0).replace(url, f"{root}static/images/logo-long.png")
+        if m.group("name") == "link" and 'rel="stylesheet"' not in m.group("attrs"):
+            return m.group(0)  # a plain link, e.g. a hyperlink-like <link rel="help">: nothing is fetched
+        return ""
+
+    return _NEWSLETTER.sub("", _TAG.sub(tag, html))
+
+
+def make_offline(site: Path, since: float = 0.0) -> int:
+    """Rewrite the site's pages written since ``since`` (``offline_html``) and put the vendored
+    files next to them; returns how many pages were rewritten."""
+    target = site / _VENDOR_URL
+    if not (target / "SOURCES.md").exists() or (target / "SOURCES.md").read_bytes() != (VENDOR / "SOURCES.md").read_bytes():
+        shutil.copytree(VENDOR, target, dirs_exist_ok=True)
+    n = 0
+    for page in site.rglob("*.html"):
+        if page.stat().st_mtime < since or _VENDOR_URL in page.as_posix():
+            continue
+        root = os.path.relpath(site, page.parent).replace(os.sep, "/")
+        html = page.read_text(encoding="utf-8")
+        new = offline_html(html, "" if root == "." else root + "/")
+        if new != html:
+            page.write_text(new, encoding="utf-8")
+            n += 1
+    return n
 
 
 def _safe(run_id: str) -> str:
