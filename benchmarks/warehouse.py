@@ -35,6 +35,7 @@ from typing import Any
 for _k, _v in {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DAGSTER_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}.items():
     os.environ.setdefault(_k, _v)
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python benchmarks/warehouse.py` too
 from benchmarks._common import print_table, scratch_pg_database, write_results  # noqa: E402
 
 ACTS_PER_YEAR_AT_SCALE_1 = 900_000  # ~ births + deaths registered in Morocco per year
