@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,22 +119,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def live(api: Api) -> Iterator[LiveServer]:
-    """The same app served by a real uvicorn on a loopback port (for concurrent clients)."""
+@contextmanager
+def serve(app: Any, timeout: float = 20) -> Iterator[str]:
+    """``app`` served by a real uvicorn on a free loopback port, in a thread; yields its base URL."""
     import threading
     import time
 
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(api.client.app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + timeout
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started
-    yield LiveServer(f"http://127.0.0.1:{port}", api)
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live(api: Api) -> Iterator[LiveServer]:
+    """The same app served by a real uvicorn on a loopback port (for concurrent clients)."""
+    with serve(api.client.app) as url:
+        yield LiveServer(url, api)

@@ -9,8 +9,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import pytest
 
 from registry_api.core.config import Settings
 from registry_api.main import create_app
-from tests.registry_api.conftest import Api, _free_port
+from tests.registry_api.conftest import Api, serve
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = "/usr/bin/chromedriver" if os.path.exists("/usr/bin/chromedriver") else shutil.which("chromedriver")
@@ -55,20 +53,9 @@ def test_every_api_operation_declares_the_bearer_scheme(api: Api) -> None:
 
 @pytest.fixture
 def served_app(sqlite_registry_url: str, tmp_path: Path) -> Iterator[str]:
-    import uvicorn
-
     app = create_app(Settings(REGISTRY_URL=sqlite_registry_url, DATA_DIR=tmp_path), migrate=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url
     app.state.registry.dispose()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from registry_api import models
@@ -24,13 +22,8 @@ from simulator import calibration as cal
 from simulator.bulk import load_history
 from simulator.live import act_payloads, mint_tokens, run_live
 from simulator.timeline import build
+from tests.registry_api.conftest import serve
 from tests.simulator.helpers import counter_mismatches, invalid_acts, replay_mismatches
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,17 +31,8 @@ def server(registry_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A registry with two years of bulk history, served by uvicorn on a free local port."""
     load_history(registry_url, years=1, scale=0.001, seed=3, progress=False)
     app = create_app(Settings(REGISTRY_URL=registry_url, DATA_DIR=tmp_path), migrate=False)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}", registry_url
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base_url:
+        yield base_url, registry_url
     app.state.registry.dispose()
 
 
