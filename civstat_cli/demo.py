@@ -62,8 +62,9 @@ def _print_run(summary: dict[str, Any]) -> None:
     capture the newest change became visible to readers."""
     now = dt.datetime.now(dt.UTC)
     if not summary["success"]:
-        first = (summary["errors"] or summary["failed_error_checks"] or ["a step failed"])[0]
-        print(f"{now:%H:%M:%S}  {summary['job']:<15} FAILED: {first}", flush=True)
+        from pipelines.cli import first_failure
+
+        print(f"{now:%H:%M:%S}  {summary['job']:<15} FAILED: {first_failure(summary)}", flush=True)
         return
     newest = summary.get("max_changed_at")
     lag = ""

@@ -216,7 +216,8 @@ _AS_OF_KEYS = ("max_changed_at", "data_as_of", "newest_changed_at", "last_change
 
 
 def freshness() -> dict[str, Any]:
-    """``published_at`` and the newest landed change (``as_of``) of the version being read.
+    """``published_at``, the newest landed change (``as_of``) and, for a registry of simulated
+    activity, its ``synthetic_scale`` (the bulk simulator's setting) of the version being read.
 
     The pipeline chooses the ``publish_meta`` column name for the newest ``changed_at``; the
     usual spellings are accepted (docs/dashboards.md lists them).
@@ -225,18 +226,8 @@ def freshness() -> dict[str, Any]:
     df = run("select * from publish_meta")
     meta = df.row(0, named=True) if df.height else {}
     as_of = next((meta[k] for k in _AS_OF_KEYS if meta.get(k) is not None), None)
-    return {"published_at": meta.get("published_at"), "as_of": as_of, "meta": meta}
-
-
-def synthetic_scale() -> float | None:
-    """The share of the national volume the registry simulates when it holds synthetic activity
-    (registry setting ``synthetic_scale``, set by the bulk simulator, in ``publish_meta``); None
-    for a real registry."""
-    try:
-        value = freshness()["meta"].get("synthetic_scale")
-    except DataUnavailable:
-        return None
-    return None if value is None else float(value)
+    return {"published_at": meta.get("published_at"), "as_of": as_of, "synthetic_scale": meta.get("synthetic_scale"),
+            "meta": meta}
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import streamlit as st
 
 from dashboards import i18n
 from dashboards.auth import Viewer, current_viewer
-from dashboards.data import DataUnavailable, freshness, synthetic_scale
+from dashboards.data import DataUnavailable, freshness
 from dashboards.geo import region_features
 
 LANG_KEY = "lang"
@@ -157,9 +157,8 @@ def freshness_caption() -> None:
     else:
         text = t("common.published_at", published=i18n.fmt_datetime(published, lang()))
     st.caption(text)
-    scale = synthetic_scale()
-    if scale is not None:  # never let simulated figures pass for official statistics
-        st.info(t("common.synthetic", share=pct(scale)))
+    if info["synthetic_scale"] is not None:  # never let simulated figures pass for official statistics
+        st.info(t("common.synthetic", share=pct(float(info["synthetic_scale"]))))
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,6 +38,11 @@ def _cli_error(message: str) -> Exception:
     return CliError(message)
 
 
+def first_failure(summary: dict[str, Any]) -> str:
+    """What to say first about a failed run: its first step error, else its first failed check."""
+    return (summary["errors"] or summary["failed_checks"] or ["a step failed"])[0]
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -69,8 +74,7 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         raise _cli_error(str(exc)) from None
     print(json.dumps(summary, default=str) if args.json else format_summary(summary))
     if not summary["success"]:
-        first = (summary["errors"] or summary["failed_checks"] or ["a step failed"])[0]
-        raise _cli_error(f"run {summary['run_id']} failed: {first}")
+        raise _cli_error(f"run {summary['run_id']} failed: {first_failure(summary)}")
     return 0
 
 
