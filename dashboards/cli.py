@@ -35,6 +35,28 @@ def streamlit_command(port: int, host: str) -> list[str]:
     ]
 
 
+def anchored_locations(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with the data directory, warehouse file and SQLite registry made absolute.
+
+    Streamlit runs from the app's folder (``cwd=APP.parent``), so a relative ``./data`` — the
+    default — would otherwise point inside the package; paths are resolved from the caller's
+    working directory, as every other ``civstat`` command resolves them.
+    """
+    from sqlalchemy.engine import make_url
+
+    full = dict(env)
+    full["CIVSTAT_DATA_DIR"] = str(Path(full.get("CIVSTAT_DATA_DIR") or "data").resolve())
+    warehouse = full.get("CIVSTAT_WAREHOUSE")
+    if warehouse and "://" not in warehouse:
+        full["CIVSTAT_WAREHOUSE"] = str(Path(warehouse).resolve())
+    registry = full.get("CIVSTAT_REGISTRY_URL")
+    if registry and registry.startswith("sqlite"):
+        url = make_url(registry)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            full["CIVSTAT_REGISTRY_URL"] = url.set(database=str(Path(url.database).resolve())).render_as_string(hide_password=False)
+    return full
+
+
 def start_dashboard(port: int = 8501, env: Mapping[str, str] | None = None, *, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
     """Start the dashboards in the background and return the process (the caller stops it).
 
@@ -42,7 +64,7 @@ def start_dashboard(port: int = 8501, env: Mapping[str, str] | None = None, *, h
     ``CIVSTAT_DASHBOARD_AUTH``…). The project root goes on ``PYTHONPATH`` so sibling packages
     (``pipelines``, ``registry_api``, ``datasets``) import even from a plain checkout.
     """
-    full = {**os.environ, **(env or {})}
+    full = anchored_locations({**os.environ, **(env or {})})
     full["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
     full["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), full.get("PYTHONPATH", "")) if p)
     return subprocess.Popen(streamlit_command(port, host), cwd=str(APP.parent), env=full)

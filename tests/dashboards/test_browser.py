@@ -45,7 +45,16 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Built]]:
     built = fx.build(tmp_path_factory.mktemp("browser-wh"))
     port = _free_port()
-    process = start_dashboard(port, {**built.env(), "CIVSTAT_DASHBOARD_AUTH": "0"})
+    # started as ``civstat dashboard`` is by a user: from the folder holding ./data, with relative
+    # paths (the app itself runs from its own folder, so they must be anchored at the caller's)
+    here, home = Path.cwd(), built.data_dir.parent
+    relative = {k: os.path.relpath(v, home) for k, v in built.env().items()}
+    assert not any(os.path.isabs(v) for v in relative.values())
+    os.chdir(home)
+    try:
+        process = start_dashboard(port, {**relative, "CIVSTAT_DASHBOARD_AUTH": "0"})
+    finally:
+        os.chdir(here)
     try:
         assert wait_until_healthy(port, timeout=90), "the dashboard server did not come up"
         yield f"http://127.0.0.1:{port}", built
