@@ -263,6 +263,27 @@ def office_days(offices: Sequence[str]) -> tuple[dt.date | None, dt.date | None]
     return df.item(0, "first_day"), df.item(0, "last_day")
 
 
+def busiest_province(days: int = 7) -> tuple[str, str] | None:
+    """(region, province) that registered the most acts over the last ``days`` days covered.
+
+    Where a national viewer's office monitor opens; ties go to the lower code, consulates (no
+    province) are left out, None when the office indicators cover nothing yet.
+    """
+    require("ind_office_daily")
+    df = run(
+        f"""
+        select g.region_code, g.province_code
+        from ind_office_daily d
+        join dim_geography g on g.office_code = d.office_code
+        where d.day > (select max(day) from ind_office_daily) - {int(days)} and g.province_code is not null
+        group by g.region_code, g.province_code
+        order by sum(d.acts_registered) desc, g.province_code
+        limit 1
+        """
+    )
+    return (df.item(0, 0), df.item(0, 1)) if df.height else None
+
+
 def office_daily_totals(offices: Sequence[str], start: dt.date, end: dt.date) -> pl.DataFrame:
     """Per day, summed over the chosen offices (the p50/p90 columns are not additive: left out)."""
     require("ind_office_daily")

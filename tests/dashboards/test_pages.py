@@ -161,6 +161,25 @@ def test_office_monitor_whole_province_sums_its_offices(app_env: Built) -> None:
             assert by_name[names[code]] == acts
 
 
+def test_office_monitor_opens_on_the_busiest_province_of_the_week(app_env: Built) -> None:
+    daily = app_env.frames["ind_office_daily"]
+    geo = app_env.frames["dim_geography"].select("office_code", "region_code", "province_code")
+    last = daily["day"].max()
+    week = (daily.filter(pl.col("day") > last - dt.timedelta(days=7)).join(geo, on="office_code")
+            .group_by("region_code", "province_code").agg(pl.col("acts_registered").sum())
+            .sort(["acts_registered", "province_code"], descending=[True, False]))
+    region, province = week.row(0)[:2]
+    assert week["acts_registered"][0] > week["acts_registered"][1]  # a clear winner in the fixture
+    assert province != sorted(geo["province_code"].drop_nulls())[0]  # not merely the first by code
+    at = open_app("office")
+    assert (at.selectbox(key="monitor.region").value, at.selectbox(key="monitor.province").value) == (region, province)
+    assert at.selectbox(key="monitor.office").value == "*"  # the whole province, with its comparison table
+    # another region falls back to its first province
+    other = next(code for code in sorted(geo["region_code"].drop_nulls().unique()) if code != region)
+    at.selectbox(key="monitor.region").set_value(other).run()
+    assert at.selectbox(key="monitor.province").value == sorted(geo.filter(pl.col("region_code") == other)["province_code"])[0]
+
+
 def test_office_monitor_other_region_lists_only_its_provinces() -> None:
     at = open_app("office")
     at.selectbox(key="monitor.region").set_value("06").run()
@@ -198,6 +217,16 @@ def test_indicators_default_view_equals_the_marts(app_env: Built) -> None:
     assert metric(at, "indicators.sex_ratio_at_birth") == dec(rows["births_male"].sum() / rows["births_female"].sum() * 100)
     assert metric(at, "indicators.mean_mother_age") == dec((rows["mean_mother_age"] * rows["births"]).sum() / rows["births"].sum())
     assert metric(at, "indicators.infant_deaths_per_1000") == dec(rows["infant_deaths"].sum() / rows["births"].sum() * 1000)
+
+    # events may still be declared up to 30 days after them: on 18 June, May is provisional
+    monthly = table(at, "indicators.monthly")
+    status = dict(zip(monthly[i18n.t("cols.month", "fr")], monthly[i18n.t("cols.data_status", "fr")], strict=True))
+    assert status[fx.LAST_MONTH] == i18n.t("indicators.provisional", "fr")
+    assert {v for m, v in status.items() if m < fx.LAST_MONTH} == {i18n.t("indicators.final", "fr")}
+    layered = [[layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in c["layer"]]
+               for c in charts(at) if "layer" in c]
+    assert ["rect", "text", "line"] in layered  # the provisional band, its label, then the lines
+    assert any(c.value.startswith(i18n.t("indicators.provisional_note", "fr", as_of="", month="", days="")[:10]) for c in at.caption)
 
     shown = table(at, "indicators.regions_months")
     assert len(shown) == rows.height == 36

@@ -11,6 +11,7 @@ Slow (≈ 1.5–3 min for the build on the shared 2-core machine): marked ``slow
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from tests.dashboards.fixture_data import Built
 
 pytestmark = pytest.mark.slow
 
-END = dt.date(2025, 6, 30)
+END = dt.date(2025, 6, 18)  # mid-month: the last month is only partly observed
 SCALE, YEARS, SEED = 0.003, 2, 11
 LANGS = ["fr", "ar"]
 
@@ -239,7 +240,9 @@ def _vital(marts: duckdb.DuckDBPyConnection, regions: list[str] | None, start: d
 @pytest.mark.parametrize("lang", LANGS)
 def test_indicators_equal_the_marts_and_follow_the_filters(real_env: Built, marts: duckdb.DuckDBPyConnection, lang: str) -> None:
     months = [r["m"] for r in q(marts, "select distinct month_start as m from ind_vital_region_month order by 1")]
-    start, end = months[max(0, len(months) - 12)], months[-1]
+    as_of = q(marts, "select max_changed_at from publish_meta")[0]["max_changed_at"].date()
+    whole = [m for m in months if m < as_of.replace(day=1)]  # the default stops before the partly observed month
+    start, end = whole[max(0, len(whole) - 12)], whole[-1]
     at = open_app("indicators", lang)
     exp = _vital(marts, None, start, end)
     assert exp["births"] > 0
@@ -266,11 +269,28 @@ def test_indicators_equal_the_marts_and_follow_the_filters(real_env: Built, mart
     assert metric(at, "indicators.births", lang) == n(one["births_female"], lang) != n(exp["births"], lang)
     assert metric(at, "indicators.deaths", lang) == n(one["deaths_female"], lang)
 
+    end = months[-1]  # up to the month holding the as-of date, which is only partly observed
     first = months[max(0, len(months) - 3)]
     at.select_slider(key="indicators.period").set_value((first, end)).run()
     three = _vital(marts, [region], first, end)
     assert metric(at, "indicators.births", lang) == n(three["births_female"], lang)
     assert len(table(at, "indicators.regions_months")) == three["rows"]
+    at.radio(key="indicators.sex").set_value("all").run()
+    # its person-years count the observed days only
+    partial = _vital(marts, [region], end, end)
+    days = calendar.monthrange(end.year, end.month)[1]
+    partly = end == as_of.replace(day=1) and as_of.day < days
+    assert partly  # the history ends mid-month (END)
+    observed = as_of.day / days
+    person_years = three["person_years"] - partial["person_years"] * (1 - observed)
+    assert metric(at, "indicators.crude_birth_rate", lang) == dec(three["births"] / person_years * 1000, lang)
+    monthly = table(at, "indicators.monthly")
+    status = dict(zip(monthly[i18n.t("cols.month", lang)], monthly[i18n.t("cols.data_status", lang)], strict=True))
+    open_from = (as_of - dt.timedelta(days=30)).replace(day=1)  # the legal deadline is 30 days
+    assert status == {m: i18n.t("indicators.provisional" if m >= open_from else "indicators.final", lang)
+                      for m in months[-3:]}
+    last = monthly[monthly[i18n.t("cols.month", lang)] == end]
+    assert last[i18n.t("cols.births_yoy", lang)].isna().all() == partly  # no year-on-year change for a part of a month
 
     timeliness = table(at, "indicators.timeliness")
     births_tl = q(marts, """

@@ -27,10 +27,10 @@ CONSULATES = "CON"  # consular offices have no Moroccan region or province: grou
 PENDING_SHOWN = 200
 
 
-def choose(key: str, options: list[str], labels: dict[str, str], title: str) -> str:
-    """A select box that falls back to the first option when the previous choice vanished."""
+def choose(key: str, options: list[str], labels: dict[str, str], title: str, default: str | None = None) -> str:
+    """A select box that falls back to ``default`` (else the first option) when there is no valid choice."""
     if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
+        st.session_state[key] = default if default in options else options[0]
     return str(st.selectbox(title, options, key=key, format_func=lambda code: labels.get(code, code)))
 
 
@@ -43,16 +43,22 @@ def with_consulates(geo: pl.DataFrame) -> pl.DataFrame:
 
 
 def select_offices(geo: pl.DataFrame) -> tuple[list[str], list[str], str, str]:
-    """Region → province → office (or the whole province). Returns (chosen offices, province offices, province, office)."""
+    """Region → province → office (or the whole province). Returns (chosen offices, province offices, province, office).
+
+    A viewer who sees several provinces opens on the busiest one of the last week (the most
+    acts registered), where supervision matters most, rather than on the first by code.
+    """
     geo = with_consulates(geo)
+    busiest = data.busiest_province() if geo["province_code"].n_unique() > 1 else None
+    region_default, province_default = busiest or (None, None)
     region_names = dict(zip(geo["region_code"], geo[ui.name_column("region_name")], strict=False))
     c1, c2, c3 = st.columns(3)
     with c1:
-        region = choose("monitor.region", sorted(region_names), region_names, t("monitor.region"))
+        region = choose("monitor.region", sorted(region_names), region_names, t("monitor.region"), region_default)
     in_region = geo.filter(pl.col("region_code") == region)
     province_names = dict(zip(in_region["province_code"], in_region[ui.name_column("province_name")], strict=False))
     with c2:
-        province = choose("monitor.province", sorted(province_names), province_names, t("monitor.province"))
+        province = choose("monitor.province", sorted(province_names), province_names, t("monitor.province"), province_default)
     in_province = in_region.filter(pl.col("province_code") == province)
     office_names = {WHOLE_PROVINCE: t("monitor.whole_province")}
     office_names.update(dict(zip(in_province["office_code"], in_province[ui.name_column("office_name")], strict=False)))

@@ -28,13 +28,24 @@ MAP_MEASURES = {
 }
 
 
-def filters() -> tuple[dt.date, dt.date, list[str], str, dict[str, str]]:
+def default_period(months: list[dt.date], as_of: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The last 12 published months ending with the last *whole* month before the as-of date.
+
+    The month holding the as-of date is only partly observed, so by default the period stops
+    before it (as statistical releases do); it stays one slider step away.
+    """
+    whole = [m for m in months if as_of is None or m < as_of.replace(day=1)] or months
+    end = len(whole) - 1
+    return months[max(0, end - 11)], months[end]
+
+
+def filters(as_of: dt.date | None) -> tuple[dt.date, dt.date, list[str], str, dict[str, str]]:
     months = data.vital_months()["month_start"].to_list()
     regions = data.regions()
     names = dict(zip(regions["region_code"], regions[ui.name_column("region_name")], strict=False))
     c1, c2, c3 = st.columns([2, 2, 1])
     with c1:
-        default = (months[max(0, len(months) - 12)], months[-1])
+        default = default_period(months, as_of)
         current = st.session_state.get("indicators.period")
         if current is not None and not (isinstance(current, tuple | list) and len(current) == 2 and all(v in months for v in current)):
             del st.session_state["indicators.period"]  # a stale range (new months published): back to the default
@@ -62,7 +73,21 @@ def headline(summary: dict[str, object]) -> None:
     c[4].metric(t("indicators.infant_deaths_per_1000"), ui.dec(summary["infant_deaths_per_1000_births"]))  # type: ignore[arg-type]
 
 
-def series(monthly: pl.DataFrame) -> None:
+def provisional_band(monthly: pl.DataFrame) -> list[alt.Chart]:
+    """A shaded band behind the months still open for declarations, labelled "provisional"."""
+    months = monthly.filter(pl.col("provisional"))["month_start"]
+    if months.len() == 0:
+        return []
+    half = dt.timedelta(days=15)
+    band = pl.DataFrame({"start": [months.min() - half], "end": [months.max() + half], "label": [t("indicators.provisional")]})
+    frame = ui.to_pandas(band)
+    rect = alt.Chart(frame).mark_rect(color="#9e9e9e", opacity=0.15).encode(x="start:T", x2="end:T")
+    text = alt.Chart(frame).mark_text(align="left", baseline="top", dx=4, dy=4, color="#616161").encode(
+        x="start:T", y=alt.value(0), text="label:N")
+    return [rect, text]
+
+
+def series(monthly: pl.DataFrame, as_of: dt.date | None) -> None:
     st.subheader(t("indicators.series_heading"))
     long = (
         monthly.select("month_start", *measures.COUNTS)
@@ -81,11 +106,17 @@ def series(monthly: pl.DataFrame) -> None:
         )
         .properties(height=280)
     )
-    ui.show_chart(chart, "indicators.series")
+    band = provisional_band(monthly)
+    ui.show_chart(alt.layer(*band, chart) if band else chart, "indicators.series")
+    if band and as_of is not None:
+        st.caption(t("indicators.provisional_note", month=ui.month(measures.provisional_from(as_of)),
+                     days=ui.n(measures.declaration_days()), as_of=ui.date(as_of)))
     columns = [("month_start", "cols.month", "month")]
     for c in measures.COUNTS:
         columns += [(c, f"cols.{c}", "int"), (f"{c}_yoy", f"cols.{c}_yoy", "signed_pct")]
-    ui.table(monthly, columns, key="indicators.monthly", download_name="vital_monthly_yoy")
+    columns.append(("status", "cols.data_status", "text"))
+    status = pl.when(pl.col("provisional")).then(pl.lit(t("indicators.provisional"))).otherwise(pl.lit(t("indicators.final")))
+    ui.table(monthly.with_columns(status=status), columns, key="indicators.monthly", download_name="vital_monthly_yoy")
 
 
 def region_table(current: pl.DataFrame, sex: str) -> None:
@@ -112,7 +143,7 @@ def region_table(current: pl.DataFrame, sex: str) -> None:
     ui.table(frame.sort(["month_start", "region_code"]), columns, key="indicators.regions_months", download_name="vital_region_month")
 
 
-def region_map(current: pl.DataFrame, sex: str) -> None:
+def region_map(current: pl.DataFrame, sex: str, as_of: dt.date | None) -> None:
     st.subheader(t("indicators.map_heading"))
     options = [m for m in MAP_MEASURES if sex == "all" or MAP_MEASURES[m] == "int"]
     if st.session_state.get("indicators.map_measure") not in options:
@@ -120,7 +151,7 @@ def region_map(current: pl.DataFrame, sex: str) -> None:
     measure = st.selectbox(t("indicators.map_measure"), options, key="indicators.map_measure",
                            format_func=ui.text_format(lambda m: f"indicators.{m}" if m != "infant_deaths_per_1000_births"
                                                       else "indicators.infant_deaths_per_1000"))
-    per_region = measures.by_region(current, sex)
+    per_region = measures.by_region(current, sex, as_of)
     title_key = f"indicators.{measure}" if measure != "infant_deaths_per_1000_births" else "indicators.infant_deaths_per_1000"
     ui.region_map(per_region, measure, title_key, MAP_MEASURES[measure], key="indicators.map")
 
@@ -133,26 +164,37 @@ def timeliness_block(regions: list[str], start: dt.date, end: dt.date) -> None:
             st.info(t("common.no_rows"))
             return
         frame = frame.with_columns(event_label=ui.labelled("event_type", "event_type"))
-        long = frame.unpivot(index=["registration_month", "event_label"], on=["on_time", "late", "delayed"],
-                             variable_name="class", value_name="count").with_columns(
+        # what moves is the part registered after the deadline (a few per cent): the charts show
+        # the late and delayed shares stacked, on their own scale, one per event type side by side
+        late = ("late", "delayed")
+        long = frame.unpivot(index=["registration_month", "event_type"], on=[f"share_{c}" for c in late],
+                             variable_name="class", value_name="share").with_columns(
+            pl.col("class").str.strip_prefix("share_"),
+        ).with_columns(
             class_label=ui.labelled("class", "timeliness"),
-            order=pl.col("class").replace_strict({"on_time": 0, "late": 1, "delayed": 2}, return_dtype=pl.Int32),
+            order=pl.col("class").replace_strict({c: i for i, c in enumerate(late)}, return_dtype=pl.Int32),
         )
-        chart = (
-            alt.Chart(ui.to_pandas(long))
-            .mark_bar()
-            .encode(
-                x=alt.X("registration_month:T", axis=ui.month_axis()),
-                y=alt.Y("sum(count):Q", stack="normalize", title=None, axis=alt.Axis(format="%")),
-                color=alt.Color("class_label:N", title=None, sort=[ui.label("timeliness", c) for c in ("on_time", "late", "delayed")],
-                                scale=alt.Scale(range=["#2e7d32", "#f9a825", "#c62828"]), legend=alt.Legend(orient="top")),
-                order=alt.Order("order:Q"),
-                row=alt.Row("event_label:N", title=None),
-                tooltip=[alt.Tooltip("class_label:N", title=t("cols.timeliness")), alt.Tooltip("sum(count):Q", title=t("cols.registrations"), format=",d")],
+        st.caption(t("indicators.timeliness_chart_help"))
+        events = sorted(long["event_type"].unique().to_list())
+        for column, event in zip(st.columns(len(events)), events, strict=True):
+            chart = (
+                alt.Chart(ui.to_pandas(long.filter(pl.col("event_type") == event)))
+                .mark_area()
+                .encode(
+                    x=alt.X("registration_month:T", axis=ui.month_axis()),
+                    y=alt.Y("share:Q", stack="zero", title=None, axis=alt.Axis(format="%")),
+                    color=alt.Color("class_label:N", title=None, sort=[ui.label("timeliness", c) for c in late],
+                                    scale=alt.Scale(range=["#f9a825", "#c62828"]), legend=alt.Legend(orient="top")),
+                    order=alt.Order("order:Q"),
+                    tooltip=[alt.Tooltip("registration_month:T", title=t("cols.registration_month"), format="%B %Y"),
+                             alt.Tooltip("class_label:N", title=t("cols.timeliness")),
+                             alt.Tooltip("share:Q", title=t("cols.share"), format=".1%")],
+                )
+                .properties(height=200)
             )
-            .properties(height=110)
-        )
-        ui.show_chart(chart, "indicators.timeliness")
+            with column:
+                st.markdown(f"**{ui.label('event_type', event)}**")
+                ui.show_chart(chart, f"indicators.timeliness.{event}")
         ui.table(
             frame,
             [
@@ -197,13 +239,15 @@ def render() -> None:
     ui.viewer()
     st.title(t("indicators.title"))
     with ui.when_available():
-        start, end, regions, sex, _names = filters()
+        as_of = data.freshness()["as_of"]
+        as_of = as_of.date() if as_of is not None else None
+        start, end, regions, sex, _names = filters(as_of)
         frame = data.vital(regions, measures.shift_months(start, -12), end)
         current = frame.filter(pl.col("month_start").is_between(start, end))
         st.caption(t("indicators.selection", start=ui.month(start), end=ui.month(end), n=ui.n(len(regions)), sex=ui.label("sex", sex)))
-        headline(measures.summarize(current, sex))
-        region_map(current, sex)
-        series(measures.monthly_with_yoy(frame, sex, start, end))
+        headline(measures.summarize(current, sex, as_of))
+        region_map(current, sex, as_of)
+        series(measures.monthly_with_yoy(frame, sex, start, end, as_of), as_of)
         region_table(current, sex)
         timeliness_block(regions, start, end)
         completeness_block(regions, start, end, sex)
