@@ -73,7 +73,7 @@ def score(daily: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
             z = float("nan")
             med = float(np.median(hist)) if len(hist) else float("nan")
             if len(hist) >= c.volume_min_history and abs(x - med) >= c.volume_min_abs_deviation:
-                z = modified_z(x, hist)
+                z = round(modified_z(x, hist), 2)  # judged and shown at 2 decimals, as the sex-ratio z
             out.append((office, d, x, len(hist), med, z))
     return pd.DataFrame(out, columns=cols)
 

@@ -106,7 +106,7 @@ def test_daily_volume_spike_is_flagged_against_the_offices_own_history(tmp_path:
     normal = list(20 + rng.integers(-2, 3, size=40))
     a, b, c = f.OFFICES
     daily = _daily({
-        a: normal + [60.0],  # a spike on the newest day
+        a: normal + [61.0],  # a spike on the newest day
         b: [2.0] * 40 + [6.0],  # small office: +4 acts is below min_abs_deviation
         c: normal + [21.0],  # an ordinary day
     }, end=dt.date(2024, 5, 31))
@@ -116,6 +116,8 @@ def test_daily_volume_spike_is_flagged_against_the_offices_own_history(tmp_path:
     assert hit.severity == "warn"
     assert hit.unexpected_count == 1
     assert hit.sample_keys == [f"{a}|2024-05-31"]
+    z = hit.observed_value.removeprefix("modified_z=")
+    assert float(z) > 3.5 and len(z.partition(".")[2]) <= 2  # shown as judged: two decimals at most
 
 
 def test_daily_volume_without_enough_history_is_not_judged(tmp_path: Path) -> None:
