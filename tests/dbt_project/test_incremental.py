@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.dbt_project.fixtures import OFFICE_A, Warehouse, landing_batches, make_warehouse
+from tests.dbt_project.fixtures import OFFICE_A, OFFICE_C, Warehouse, landing_batches, make_warehouse
 
 # landing bookkeeping differs by construction between the two warehouses
 LANDING_COLUMNS = {"landed_at", "landing_run_id"}
@@ -141,3 +141,42 @@ def test_office_daily_reaches_the_local_day_after_utc_midnight(kind: str, reques
     assert rows == [{"births_registered": 1}]
     assert wh.query("select registration_date from fct_birth where act_id = 31") == [
         {"registration_date": dt.date(2024, 3, 21)}]
+
+
+@pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_office_daily_grid_reaches_back_for_a_digitised_act(kind: str, request: pytest.FixtureRequest, tmp_path,
+                                                            fixture_reference, fixture_changes) -> None:
+    """A register digitised after go-live brings acts registered years before (batch capture).
+    On a micro-batch the office's daily grid must reach back to them as a full build does:
+    int_office__activity_span carries each office's first day forward instead of rescanning
+    every footprint, and must widen it."""
+    from tests.dbt_project.fixtures import ChangeLogBuilder
+
+    old = ChangeLogBuilder(next_change_id=10_000)
+    old.create_act(32, "birth", OFFICE_C, "2024-03-20T10:00:00Z", registration_date="2021-05-10",
+                   event_date="2021-05-07", sex="M", mother_age=30, father_age=35)
+    for row in old.rows:
+        row["txid"] += 1_000_000  # after every fixture transaction
+
+    pg_url = request.getfixturevalue("pg_database_factory")() if kind == "postgres" else None
+    wh = make_warehouse(kind, tmp_path / "digitised", pg_url, fixture_reference)
+    wh.land(fixture_changes, run_id="before")
+    wh.dbt("seed")
+    wh.dbt("run", "--select", "+ind_office_daily")
+    office_c = f"select min(day) as first_day, count(*) as days, sum(births_registered) as births from ind_office_daily where office_code = '{OFFICE_C}'"
+    [before] = wh.query(office_c)
+    assert before["first_day"] > dt.date(2021, 5, 10)
+
+    wh.land(old.rows, run_id="digitised")
+    wh.dbt("run", "--select", "+ind_office_daily")  # incremental
+    [after] = wh.query(office_c)
+    assert after["first_day"] == dt.date(2021, 5, 10)
+    assert after["births"] == before["births"] + 1
+    assert wh.query(f"select births_registered from ind_office_daily where office_code = '{OFFICE_C}' and day = '2021-05-10'") == [
+        {"births_registered": 1}]
+    assert wh.query(f"select first_day from int_office__activity_span where office_code = '{OFFICE_C}'") == [
+        {"first_day": dt.date(2021, 5, 10)}]
+    incremental = snapshot(wh, "ind_office_daily")
+
+    wh.dbt("run", "--select", "+ind_office_daily", "--full-refresh")
+    assert same_rows(snapshot(wh, "ind_office_daily"), incremental)

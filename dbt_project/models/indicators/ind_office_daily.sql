@@ -2,7 +2,8 @@
 -- declarations at the end of the day, days from declaration to registration (p50/p90),
 -- documents issued and notifications waiting to be applied.
 -- Grid: each office with any activity, from its first activity or go-live day (never before
--- var office_daily_start_date) to the data's as-of date.
+-- var office_daily_start_date) to the data's as-of date (int_office__activity_span keeps each
+-- office's first and last activity day incrementally).
 -- Incremental: each office is rewritten from the earliest day touched by new changes (and
 -- every office from the day after the last build, as the grid grows). Backlogs are running
 -- counts computed from the facts (submitted before D minus decided before D), so they never
@@ -53,39 +54,28 @@ as_of as (
     select * from {{ ref('int_registry__as_of') }}
 ),
 
--- the dated trace every input leaves at an office (all act versions, so an act moved to
--- another office by a correction still rewrites its old office)
-footprints as (
-    select office_code, registration_date as day, feed_position
-    from history
-    union all
-    select office_code, submitted_date as day, feed_position
-    from declarations
-    union all
-    select office_code, cast(requested_at as date) as day, feed_position
-    from requests
-    union all
-    select to_office_code as office_code, cast(created_at as date) as day, feed_position
-    from notifications
+-- per office, the first and last day any input left a trace there (kept incrementally: a
+-- micro-batch does not rescan every footprint to find them)
+spans as (
+    select * from {{ ref('int_office__activity_span') }}
 ),
 
 inputs as (
     select max(feed_position) as feed_position
-    from footprints
+    from spans
 ),
 
 office_spans as (
     select
-        footprints.office_code,
+        spans.office_code,
         greatest(
-            least(min(footprints.day), coalesce(min(geography.live_since), min(footprints.day))),
+            least(spans.first_day, coalesce(geography.live_since, spans.first_day)),
             {{ civstat.date_literal(var('office_daily_start_date')) }}
         ) as grid_start
-    from footprints
+    from spans
     inner join geography
-        on footprints.office_code = geography.office_code
-    where footprints.day is not null
-    group by footprints.office_code
+        on spans.office_code = geography.office_code
+    where spans.first_day is not null
 ),
 
 {% if is_incremental() %}
@@ -147,9 +137,9 @@ days as (
     select calendar.date_day
     from calendar
     where calendar.date_day <= (
-            select greatest(as_of.as_of_date, max(footprints.day))
+            select greatest(as_of.as_of_date, max(spans.last_day))
             from as_of
-            cross join footprints
+            cross join spans
             group by as_of.as_of_date
         )
         and calendar.date_day >= (select min(rebuild_from) from rebuild)
