@@ -143,3 +143,19 @@ def test_unknown_language_falls_back_to_french() -> None:
     assert i18n.normalize_lang("AR") == "ar"
     assert i18n.normalize_lang("en") == "fr"
     assert i18n.normalize_lang(None) == "fr"
+
+
+def test_every_quality_rule_is_explained_in_both_languages() -> None:
+    """The quality page says in words what each failing rule checks: every rule id the suites
+    (and the runner) can report has a description in French and Arabic, and none is stale."""
+    from quality.suites import CHECKS
+    from quality.suites._base import Inputs
+
+    inputs = Inputs()
+    rules = {str(e.meta["rule"]) for check in CHECKS for spec in check.suites for e in spec.build(inputs).expectations}
+    rules |= set(re.findall(r'rule="(\w+)"', Path(__file__).resolve().parents[2].joinpath("quality", "runner.py").read_text()))
+    assert {"not_null", "daily_volume_outlier", "table_exists", "suite_error"} <= rules and len(rules) > 60
+    for lang in ("fr", "ar"):
+        explained = i18n.group("rule", lang)
+        assert set(explained) == rules, (lang, sorted(rules - set(explained)), sorted(set(explained) - rules))
+        assert all(text and text != code for code, text in explained.items())

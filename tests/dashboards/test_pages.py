@@ -327,11 +327,16 @@ def test_quality_page_shows_the_latest_verdicts_by_severity(app_env: Built) -> N
     assert (metric(at, "severity.error"), metric(at, "severity.warn")) == ("2", "1")  # a skipped check is no failure
     failing = table(at, "quality.failing")
     assert sorted(failing[i18n.t("cols.rule", "fr")]) == ["act_number_unique", "age_group_consistent", "mother_age_plausible"]
+    meaning = dict(zip(failing[i18n.t("cols.rule", "fr")], failing[i18n.t("cols.rule_meaning", "fr")], strict=True))
+    assert meaning["mother_age_plausible"] == "Âge de la mère plausible"  # what the rule checks, in words
+    assert meaning["age_group_consistent"] == "age_group_consistent"  # a rule the catalog does not know: its id
     assert metric(at, "quality.quarantined_rows") == "6"
     by_rule = table(at, "quality.quarantine")
     rows_col, rule_col, office_col = i18n.t("cols.rows", "fr"), i18n.t("cols.rule", "fr"), i18n.t("cols.office", "fr")
     assert list(zip(by_rule[rule_col], by_rule[rows_col], strict=True)) == [
         ("mother_age_plausible", 3), ("daily_volume_outlier", 2), ("act_number_unique", 1)]
+    assert by_rule[i18n.t("cols.rule_meaning", "fr")].tolist() == [
+        i18n.label("rule", r, "fr") for r in ("mother_age_plausible", "daily_volume_outlier", "act_number_unique")]
     by_office = table(at, "quality.quarantine_offices")
     # offices found through the act ids (fct_birth) and through office-keyed rows (office_code|day)
     got = {(o, r): k for o, r, k in zip(by_office[office_col], by_office[rule_col], by_office[rows_col], strict=True)}

@@ -73,12 +73,16 @@ def latest_results(results: pl.DataFrame) -> None:
         st.success(t("quality.all_passed"))
     else:
         columns = [("severity_label", "cols.severity", "text")]
+        rule_col = pick(cols, "rule")
+        if rule_col:  # what the rule checks, in words, first; the technical names after
+            failing = failing.with_columns(rule_label=ui.labelled(rule_col, "rule"))
+            columns.append(("rule_label", "cols.rule_meaning", "text"))
         if table_col := pick(cols, "table"):
             columns.append((table_col, "cols.table", "text"))
+        if rule_col:
+            columns.append((rule_col, "cols.rule", "text"))
         if check_col := pick(cols, "check"):
             columns.append((check_col, "cols.check", "text"))
-        if rule_col := pick(cols, "rule"):
-            columns.append((rule_col, "cols.rule", "text"))
         if observed := pick(cols, "observed"):
             columns.append((observed, "cols.observed", "text"))
         ui.table(failing, columns, key="quality.failing", download_name="quality_failing")
@@ -116,7 +120,8 @@ def quarantine_block(offices: list[str] | None, office_names: dict[str, str]) ->
         if total == 0:
             st.success(t("quality.quarantine_empty"))
             return
-        by_rule = counts.group_by("rule").agg(pl.col("rows").sum()).sort(["rows", "rule"], descending=[True, False])
+        by_rule = (counts.group_by("rule").agg(pl.col("rows").sum()).sort(["rows", "rule"], descending=[True, False])
+                   .with_columns(rule_label=ui.labelled("rule", "rule")))
         by_office = (
             counts.filter(pl.col("office_code").is_not_null())
             .with_columns(office_name=pl.col("office_code").replace_strict(office_names, default=pl.col("office_code")))
@@ -124,7 +129,8 @@ def quarantine_block(offices: list[str] | None, office_names: dict[str, str]) ->
         )
         c1, c2 = st.columns(2)
         with c1:
-            ui.table(by_rule, [("rule", "cols.rule", "text"), ("rows", "cols.rows", "int")], key="quality.quarantine",
+            ui.table(by_rule, [("rule", "cols.rule", "text"), ("rule_label", "cols.rule_meaning", "text"), ("rows", "cols.rows", "int")],
+                     key="quality.quarantine",
                      download_name="quarantine_by_rule")
         with c2:
             st.caption(t("quality.top_offices", n=ui.n(TOP_OFFICES)))
@@ -154,7 +160,9 @@ def reconciliation_block(results: pl.DataFrame | None) -> None:
                                          .when(pl.col("ok") == False).then(pl.lit(t("quality.not_reconciled")))  # noqa: E712
                                          .otherwise(pl.lit(t("quality.skipped"))))
                 label_col = names[-1] if len(names) > 1 else names[0]
-                ui.table(last, [(names[0], "cols.check", "text"), (label_col, "cols.rule", "text"), ("state", "cols.status", "text"),
+                last = last.with_columns(rule_label=ui.labelled(label_col, "rule"))
+                ui.table(last, [(names[0], "cols.check", "text"), (label_col, "cols.rule", "text"),
+                                ("rule_label", "cols.rule_meaning", "text"), ("state", "cols.status", "text"),
                                 (time_col, "cols.checked_at", "datetime")], key="quality.reconciliation")
                 return
     st.info(t("quality.no_reconciliation"))
