@@ -92,4 +92,5 @@ def _mark_synthetic(registry_url: str, scale: float) -> None:
 def _bar(total: int):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="rows", unit_scale=True, file=sys.stderr, dynamic_ncols=True, leave=False)
+    # disable=None: drawn on a terminal only (a log file or a pipe would fill with redrawn frames)
+    return tqdm(total=total, unit="rows", unit_scale=True, file=sys.stderr, dynamic_ncols=True, leave=False, disable=None)

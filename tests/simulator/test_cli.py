@@ -22,6 +22,16 @@ def test_bulk_writes_history_and_refuses_a_second_load(sqlite_registry_url: str,
     assert err.startswith("civstat simulate: table acts already has rows") and "\n" not in err
 
 
+def test_progress_bar_is_drawn_on_a_terminal_only(sqlite_registry_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``make demo | tee demo.log`` and CI logs: no redrawn bar frames when stderr is not a terminal."""
+    args = ["simulate", "--bulk", "--years", "1", "--scale", "0.001", "--seed", "3", "--end-date", "2026-06-30",
+            "--registry", sqlite_registry_url]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "acts " in captured.out
+    assert "\r" not in captured.err and "rows/s" not in captured.err
+
+
 def test_mint_tokens_writes_a_private_token_file(sqlite_registry_url: str, tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     assert main(["simulate", "--mint-tokens", str(path), "--offices", "3", "--registry", sqlite_registry_url]) == 0
