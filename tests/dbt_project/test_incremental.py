@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,29 +113,41 @@ def test_incremental_micro_batches_equal_full_refresh(kind: str, request: pytest
     assert [m for m in models if not same_rows(snapshot(wh, m), before[m])] == []
 
 
+def one_late_act(act_id: int, office: str, captured_at: str, **fields: Any) -> list[dict[str, Any]]:
+    """The change rows of one birth act captured after every fixture transaction."""
+    from tests.dbt_project.fixtures import ChangeLogBuilder
+
+    late = ChangeLogBuilder(next_change_id=10_000)
+    late.create_act(act_id, "birth", office, captured_at, **fields)
+    for row in late.rows:
+        row["txid"] += 1_000_000  # after every fixture transaction
+    return late.rows
+
+
+def office_daily_built(kind: str, request: pytest.FixtureRequest, path: Path, fixture_reference: Any,
+                       fixture_changes: list[dict[str, Any]]) -> Warehouse:
+    """A warehouse with the fixture log landed and ``ind_office_daily`` (and what it needs) built."""
+    pg_url = request.getfixturevalue("pg_database_factory")() if kind == "postgres" else None
+    wh = make_warehouse(kind, path, pg_url, fixture_reference)
+    wh.land(fixture_changes, run_id="fixture")
+    wh.dbt("seed")
+    wh.dbt("run", "--select", "+ind_office_daily")
+    return wh
+
+
 @pytest.mark.parametrize("kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_office_daily_reaches_the_local_day_after_utc_midnight(kind: str, request: pytest.FixtureRequest, tmp_path,
                                                                fixture_reference, fixture_changes) -> None:
     """Registration dates are Morocco's local dates (UTC+1): an act registered at 00:30 local
     time on 21 March is captured at 23:30 UTC on the 20th. The newest change's UTC date is the
     20th, yet the office's day must hold the act, on a full build and on a micro-batch."""
-    from tests.dbt_project.fixtures import ChangeLogBuilder
-
-    late = ChangeLogBuilder(next_change_id=10_000)
-    late.create_act(31, "birth", OFFICE_A, "2024-03-20T23:30:00Z", registration_date="2024-03-21",
-                    event_date="2024-03-19", sex="F", mother_age=27, father_age=31)
-    for row in late.rows:
-        row["txid"] += 1_000_000  # after every fixture transaction
-
-    pg_url = request.getfixturevalue("pg_database_factory")() if kind == "postgres" else None
-    wh = make_warehouse(kind, tmp_path / "local-day", pg_url, fixture_reference)
-    wh.land(fixture_changes, run_id="day-1")
-    wh.dbt("seed")
-    wh.dbt("run", "--select", "+ind_office_daily")
+    late = one_late_act(31, OFFICE_A, "2024-03-20T23:30:00Z", registration_date="2024-03-21",
+                        event_date="2024-03-19", sex="F", mother_age=27, father_age=31)
+    wh = office_daily_built(kind, request, tmp_path / "local-day", fixture_reference, fixture_changes)
     assert wh.query(f"select count(*) as n from ind_office_daily where office_code = '{OFFICE_A}' "
                     "and day = '2024-03-21'") == [{"n": 0}]
 
-    wh.land(late.rows, run_id="after-midnight")
+    wh.land(late, run_id="after-midnight")
     wh.dbt("run", "--select", "+ind_office_daily")  # incremental
     rows = wh.query(f"select births_registered from ind_office_daily where office_code = '{OFFICE_A}' "
                     "and day = '2024-03-21'")
@@ -150,24 +163,14 @@ def test_office_daily_grid_reaches_back_for_a_digitised_act(kind: str, request: 
     On a micro-batch the office's daily grid must reach back to them as a full build does:
     int_office__activity_span carries each office's first day forward instead of rescanning
     every footprint, and must widen it."""
-    from tests.dbt_project.fixtures import ChangeLogBuilder
-
-    old = ChangeLogBuilder(next_change_id=10_000)
-    old.create_act(32, "birth", OFFICE_C, "2024-03-20T10:00:00Z", registration_date="2021-05-10",
-                   event_date="2021-05-07", sex="M", mother_age=30, father_age=35)
-    for row in old.rows:
-        row["txid"] += 1_000_000  # after every fixture transaction
-
-    pg_url = request.getfixturevalue("pg_database_factory")() if kind == "postgres" else None
-    wh = make_warehouse(kind, tmp_path / "digitised", pg_url, fixture_reference)
-    wh.land(fixture_changes, run_id="before")
-    wh.dbt("seed")
-    wh.dbt("run", "--select", "+ind_office_daily")
+    old = one_late_act(32, OFFICE_C, "2024-03-20T10:00:00Z", registration_date="2021-05-10",
+                       event_date="2021-05-07", sex="M", mother_age=30, father_age=35)
+    wh = office_daily_built(kind, request, tmp_path / "digitised", fixture_reference, fixture_changes)
     office_c = f"select min(day) as first_day, count(*) as days, sum(births_registered) as births from ind_office_daily where office_code = '{OFFICE_C}'"
     [before] = wh.query(office_c)
     assert before["first_day"] > dt.date(2021, 5, 10)
 
-    wh.land(old.rows, run_id="digitised")
+    wh.land(old, run_id="digitised")
     wh.dbt("run", "--select", "+ind_office_daily")  # incremental
     [after] = wh.query(office_c)
     assert after["first_day"] == dt.date(2021, 5, 10)
