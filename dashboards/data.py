@@ -226,8 +226,7 @@ def freshness() -> dict[str, Any]:
     df = run("select * from publish_meta")
     meta = df.row(0, named=True) if df.height else {}
     as_of = next((meta[k] for k in _AS_OF_KEYS if meta.get(k) is not None), None)
-    return {"published_at": meta.get("published_at"), "as_of": as_of, "synthetic_scale": meta.get("synthetic_scale"),
-            "meta": meta}
+    return {"published_at": meta.get("published_at"), "as_of": as_of, "synthetic_scale": meta.get("synthetic_scale")}
 
 
 # --------------------------------------------------------------------------------------------
