@@ -373,6 +373,30 @@ def test_rollout_month_filter_changes_the_numbers(app_env: Built) -> None:
     assert len(charts(at)) == 2  # the map and the timeline
 
 
+def test_rollout_timeline_lists_regions_in_the_order_they_went_live(app_env: Built) -> None:
+    at = open_app("rollout")
+    rollout = app_env.frames["ind_rollout"]
+    first = rollout.filter(pl.col("share_offices_live") > 0).group_by("region_code").agg(pl.col("month_start").min())
+    code_of = {fr: code for code, fr, *_ in fx.REGIONS}
+    timeline = charts(at)[1]
+    assert timeline["mark"]["type"] == "rect"  # one strip per region, not twelve overlapping lines
+    shown = timeline["encoding"]["y"]["sort"]
+    assert [code_of[name] for name in shown] == first.sort(["month_start", "region_code"])["region_code"].to_list()
+    assert shown != sorted(shown)  # not the alphabetical order a plain nominal axis would give
+
+
+def test_rollout_order_puts_the_pilot_first_and_never_live_regions_last() -> None:
+    from dashboards.views.rollout.rollout import rollout_order
+
+    frame = pl.DataFrame({
+        "region_name": ["Béni Mellal", "Béni Mellal", "Rabat", "Rabat", "Oriental", "Oriental", "Souss", "Souss"],
+        "month_start": [dt.date(2019, 1, 1), dt.date(2019, 2, 1)] * 4,
+        "share": [0.0, 0.1, 0.05, 1.0, 0.0, 0.0, 0.0, 0.9],
+    })
+    # Rabat starts first; Béni Mellal and Souss start together, Souss reaches half first; Oriental never
+    assert rollout_order(frame, "share") == ["Rabat", "Souss", "Béni Mellal", "Oriental"]
+
+
 # ------------------------------------------------------------------------------- datasets
 
 

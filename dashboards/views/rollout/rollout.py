@@ -16,6 +16,36 @@ from dashboards.ui import t
 MEASURES = {"share_offices_live": "pct", "share_electronic": "pct"}
 
 
+def rollout_order(frame: pl.DataFrame, measure: str) -> list[str]:
+    """Region names in the order they went live: first month with any coverage, then the
+    month they reached half, then name (regions never live come last)."""
+    firsts = frame.group_by("region_name").agg(
+        started=pl.col("month_start").filter(pl.col(measure) > 0).min(),
+        half=pl.col("month_start").filter(pl.col(measure) >= 0.5).min(),
+    )
+    return firsts.sort(["started", "half", "region_name"], nulls_last=True)["region_name"].to_list()
+
+
+def timeline(frame: pl.DataFrame, measure: str) -> alt.Chart:
+    """One row per region, one cell per month, shaded by the measure: twelve overlapping step
+    lines could not be told apart, a strip per region reads as the waves of the rollout."""
+    order = rollout_order(frame, measure)
+    return (
+        alt.Chart(ui.to_pandas(frame.select("month_start", "region_name", measure)))
+        .mark_rect()
+        .encode(
+            x=alt.X("yearmonth(month_start):T", axis=ui.month_axis()),
+            y=alt.Y("region_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+            color=alt.Color(f"{measure}:Q", title=t(f"rollout.{measure}"), scale=alt.Scale(domain=[0, 1], range=["#eeeeee", "#08519c"]),
+                            legend=alt.Legend(format="%", orient="bottom", gradientLength=240)),
+            tooltip=[alt.Tooltip("region_name:N", title=t("cols.region")),
+                     alt.Tooltip("yearmonth(month_start):T", title=t("cols.month"), format="%B %Y"),
+                     alt.Tooltip(f"{measure}:Q", title=t(f"rollout.{measure}"), format=".1%")],
+        )
+        .properties(height=alt.Step(24))
+    )
+
+
 def render() -> None:
     ui.viewer()
     st.title(t("rollout.title"))
@@ -50,19 +80,8 @@ def render() -> None:
         ui.region_map(current.select("region_code", measure), measure, f"rollout.{measure}", MEASURES[measure], key="rollout.map")
 
         st.subheader(t("rollout.timeline_heading"))
-        chart = (
-            alt.Chart(ui.to_pandas(frame.select("month_start", "region_name", measure)))
-            .mark_line()
-            .encode(
-                x=alt.X("month_start:T", axis=ui.month_axis()),
-                y=alt.Y(f"{measure}:Q", title=t(f"rollout.{measure}"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                color=alt.Color("region_name:N", title=t("cols.region"), legend=alt.Legend(orient="right")),
-                tooltip=[alt.Tooltip("region_name:N", title=t("cols.region")), alt.Tooltip("month_start:T", title=t("cols.month"), format="%B %Y"),
-                         alt.Tooltip(f"{measure}:Q", title=t(f"rollout.{measure}"), format=".1%")],
-            )
-            .properties(height=320)
-        )
-        ui.show_chart(chart, "rollout.timeline")
+        st.caption(t("rollout.timeline_help"))
+        ui.show_chart(timeline(frame, measure), "rollout.timeline")
 
         st.subheader(t("rollout.table_heading", month=ui.month(month)))
         ui.table(
