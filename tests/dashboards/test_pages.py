@@ -174,10 +174,13 @@ def test_office_monitor_opens_on_the_busiest_province_of_the_week(app_env: Built
     at = open_app("office")
     assert (at.selectbox(key="monitor.region").value, at.selectbox(key="monitor.province").value) == (region, province)
     assert at.selectbox(key="monitor.office").value == "*"  # the whole province, with its comparison table
-    # another region falls back to its first province
+    why = i18n.t("monitor.busiest_province", "fr", province=at.selectbox(key="monitor.province").format_func(province), days=7)
+    assert why in [c.value for c in at.caption]  # the viewer is told why this province
+    # another region falls back to its first province, without that caption
     other = next(code for code in sorted(geo["region_code"].drop_nulls().unique()) if code != region)
     at.selectbox(key="monitor.region").set_value(other).run()
     assert at.selectbox(key="monitor.province").value == sorted(geo.filter(pl.col("region_code") == other)["province_code"])[0]
+    assert not [c.value for c in at.caption if "derniers jours" in c.value]
 
 
 def test_office_monitor_other_region_lists_only_its_provinces() -> None:

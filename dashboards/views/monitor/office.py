@@ -25,6 +25,7 @@ SOON_DAYS = 3
 WHOLE_PROVINCE = "*"
 CONSULATES = "CON"  # consular offices have no Moroccan region or province: grouped under one entry
 PENDING_SHOWN = 200
+BUSIEST_DAYS = 7  # a national viewer opens on the province with the most acts over these days
 
 
 def choose(key: str, options: list[str], labels: dict[str, str], title: str, default: str | None = None) -> str:
@@ -49,7 +50,7 @@ def select_offices(geo: pl.DataFrame) -> tuple[list[str], list[str], str, str]:
     acts registered), where supervision matters most, rather than on the first by code.
     """
     geo = with_consulates(geo)
-    busiest = data.busiest_province() if geo["province_code"].n_unique() > 1 else None
+    busiest = data.busiest_province(BUSIEST_DAYS) if geo["province_code"].n_unique() > 1 else None
     region_default, province_default = busiest or (None, None)
     region_names = dict(zip(geo["region_code"], geo[ui.name_column("region_name")], strict=False))
     c1, c2, c3 = st.columns(3)
@@ -67,6 +68,8 @@ def select_offices(geo: pl.DataFrame) -> tuple[list[str], list[str], str, str]:
         office_options = [c for c in office_options if c != WHOLE_PROVINCE]
     with c3:
         office = choose("monitor.office", office_options, office_names, t("monitor.office"))
+    if busiest is not None and province == province_default:  # say why this province, not the first one
+        st.caption(t("monitor.busiest_province", province=province_names[province], days=BUSIEST_DAYS))
     province_offices = in_province["office_code"].to_list()
     chosen = province_offices if office == WHOLE_PROVINCE else [office]
     return chosen, province_offices, province, office
