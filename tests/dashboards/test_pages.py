@@ -137,6 +137,11 @@ def test_office_monitor_numbers_equal_the_marts_for_one_office(app_env: Built) -
     days_left = pending[i18n.t("cols.days_left", "fr")].tolist()
     assert days_left == sorted(fx.PENDING_OFFSETS_HASSAN)  # sorted by days left, overdue first
     assert i18n.t("cols.tracking_number", "fr") not in pending.columns  # analyst view: no identifiers
+    assert list(pending.columns[:2]) == [i18n.t("cols.days_left", "fr"), i18n.t("cols.deadline_date", "fr")]
+    assert i18n.t("cols.office", "fr") not in pending.columns  # one office chosen: no column repeating it
+    at.selectbox(key="monitor.office").set_value("*").run()
+    assert table(at, "monitor.pending").columns[-1] == i18n.t("cols.office", "fr")  # the whole province: which office
+    at.selectbox(key="monitor.office").set_value(fx.HASSAN).run()
     soon = table(at, "monitor.soon")
     assert soon[i18n.t("cols.days_left", "fr")].tolist() == [0, 2, 3]
     assert any(w.value == i18n.t("monitor.soon_heading", "fr", days=3, n="3") for w in at.warning)

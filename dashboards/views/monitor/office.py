@@ -121,15 +121,16 @@ def pending_section(pending: pl.DataFrame, chosen: list[str], day: dt.date, offi
     if rows.height == 0:
         st.success(t("monitor.no_pending"))
         return
-    columns = [("tracking_number", "cols.tracking_number", "text")] if show_ids else []
+    # what the colours and the order mean comes first; the office only when several are shown
+    # (long names pushed the days left out of sight on a laptop screen)
+    columns = [("days_left", "cols.days_left", "int"), ("deadline_date", "cols.deadline_date", "date")]
+    columns += [("tracking_number", "cols.tracking_number", "text")] if show_ids else []
     columns += [
-        ("office_name", "cols.office", "text"),
         ("event_label", "cols.event_type", "text"),
         ("status_label", "cols.status", "text"),
         ("submitted_date", "cols.submitted_date", "date"),
-        ("deadline_date", "cols.deadline_date", "date"),
-        ("days_left", "cols.days_left", "int"),
     ]
+    columns += [("office_name", "cols.office", "text")] if len(chosen) > 1 else []
     if soon.height:
         st.warning(t("monitor.soon_heading", days=SOON_DAYS, n=ui.n(soon.height)))
         ui.table(soon, columns, key="monitor.soon")
