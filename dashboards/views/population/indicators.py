@@ -82,9 +82,13 @@ def provisional_band(monthly: pl.DataFrame) -> list[alt.Chart]:
     band = pl.DataFrame({"start": [months.min() - half], "end": [months.max() + half], "label": [t("indicators.provisional")]})
     frame = ui.to_pandas(band)
     rect = alt.Chart(frame).mark_rect(color="#9e9e9e", opacity=0.15).encode(x="start:T", x2="end:T")
-    text = alt.Chart(frame).mark_text(align="left", baseline="top", dx=4, dy=4, color="#616161").encode(
+    # the label sits just above the plot, over the band, where no series line can run through it
+    text = alt.Chart(frame).mark_text(align="left", baseline="bottom", dx=2, dy=-3, color="#616161").encode(
         x="start:T", y=alt.value(0), text="label:N")
     return [rect, text]
+
+
+SERIES_COLORS = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b"]  # births, deaths, marriages, divorces (Tableau 10)
 
 
 def series(monthly: pl.DataFrame, as_of: dt.date | None) -> None:
@@ -100,7 +104,11 @@ def series(monthly: pl.DataFrame, as_of: dt.date | None) -> None:
         .encode(
             x=alt.X("month_start:T", axis=ui.month_axis()),
             y=alt.Y("value:Q", title=None),
-            color=alt.Color("measure_label:N", title=None, legend=alt.Legend(orient="top")),
+            # the headline's order and four distinct hues (the theme's default gave two pairs of
+            # near-identical reds and blues, listed alphabetically)
+            color=alt.Color("measure_label:N", title=None, legend=alt.Legend(orient="top"),
+                            sort=[t(f"indicators.{m}") for m in measures.COUNTS],
+                            scale=alt.Scale(domain=[t(f"indicators.{m}") for m in measures.COUNTS], range=SERIES_COLORS)),
             tooltip=[alt.Tooltip("month_start:T", title=t("cols.month"), format="%B %Y"),
                      alt.Tooltip("measure_label:N", title=t("cols.measure")), alt.Tooltip("value:Q", title=t("cols.value"), format=",d")],
         )
