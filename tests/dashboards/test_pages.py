@@ -234,6 +234,10 @@ def test_indicators_default_view_equals_the_marts(app_env: Built) -> None:
     layered = [[layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in c["layer"]]
                for c in charts(at) if "layer" in c]
     assert ["rect", "text", "line"] in layered  # the provisional band, its label, then the lines
+    lines = next(c["layer"][2] for c in charts(at) if "layer" in c and len(c["layer"]) == 3)
+    in_order = [i18n.t(f"indicators.{m}", "fr") for m in ("births", "deaths", "marriages", "divorces")]
+    assert lines["encoding"]["color"]["scale"]["domain"] == lines["encoding"]["color"]["sort"] == in_order  # headline order
+    assert len(set(lines["encoding"]["color"]["scale"]["range"])) == 4  # one hue per series
     assert any(c.value.startswith(i18n.t("indicators.provisional_note", "fr", as_of="", month="", days="")[:10]) for c in at.caption)
 
     shown = table(at, "indicators.regions_months")
