@@ -65,9 +65,42 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL (a file path): nothing to hide
+        return url
+
+
+def preflight(registry_url: str | None, warehouse: str | None) -> None:
+    """One line within seconds when a PostgreSQL registry or warehouse cannot be reached.
+
+    The run's steps retry transient errors (a dropped connection, a lock) for about a minute;
+    that is right for a blip during a run, not for a wrong URL or a server that is down.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from pipelines.defs.resources import resolve
+
+    url, wh = resolve(registry_url, warehouse)
+    targets = [("registry", url, make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+               if url.startswith("postgres") else None,
+               ("warehouse", wh.target, wh.pg_dsn) if wh.is_postgres else None]
+    for what, shown, dsn in filter(None, targets):
+        try:
+            psycopg.connect(dsn, connect_timeout=5).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise _cli_error(f"cannot connect to the {what} at {_masked(shown)}: {reason}") from None
+
+
 def cmd_pipeline(args: argparse.Namespace) -> int:
     from pipelines.run import run_pipeline
 
+    preflight(args.registry, args.warehouse)
     try:
         summary = run_pipeline(args.registry, args.warehouse, full_refresh=args.full_refresh)
     except FileNotFoundError as exc:

@@ -86,7 +86,7 @@ def summarize(result: dg.ExecuteInProcessResult, started: float) -> dict[str, An
     blocking = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in checks
                 if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     errors = [
-        f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"  # type: ignore[union-attr]
+        f"{e.step_key}: {step_error_line(e.event_specific_data.error)}"  # type: ignore[union-attr]
         for e in result.all_events
         if e.is_step_failure and e.event_specific_data and getattr(e.event_specific_data, "error", None)
     ]
@@ -105,6 +105,19 @@ def summarize(result: dg.ExecuteInProcessResult, started: float) -> dict[str, An
         "max_changed_at": (published or {}).get("max_changed_at"),
         "duration_s": round(time.perf_counter() - started, 2),
     }
+
+
+def step_error_line(error: Any) -> str:
+    """One line for a failed step. When its retries ran out, Dagster's own message is "Exceeded
+    max_retries of N": say what kept failing instead (the innermost cause), and that it was retried."""
+    first = (error.message.strip().splitlines() or [error.cls_name or "error"])[0]
+    if not first.startswith("Exceeded max_retries") or error.cause is None:
+        return first
+    root = error
+    while root.cause is not None:
+        root = root.cause
+    cause = (root.message.strip().splitlines() or [root.cls_name or "error"])[0]
+    return f"{cause} (gave up after {first.rsplit(' ', 1)[-1]} retries)"
 
 
 def run_pipeline(

@@ -74,3 +74,41 @@ def test_production_dagster_instance_stores_runs_in_postgres(
     with psycopg.connect(pg_url) as conn:
         (n,) = conn.execute("select count(*) from runs where run_id = %s", [result.run_id]).fetchone()  # type: ignore[misc]
     assert n == 1
+
+
+@pytest.mark.parametrize("flag, url, what", [
+    ("--warehouse", "postgresql://nobody:s3cret@127.0.0.1:1/wh", "warehouse"),
+    ("--registry", "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/reg", "registry"),
+])
+def test_pipeline_on_an_unreachable_database_is_one_line_at_once(
+    flag: str, url: str, what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a minute of retries ending in "Exceeded max_retries of 3": what is wrong, where."""
+    monkeypatch.setenv("CIVSTAT_DATA_DIR", str(tmp_path))
+    assert main(["pipeline", flag, url]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"civstat pipeline: cannot connect to the {what} at ") and "port 1 failed" in err
+    assert "s3cret" not in err and "***" in err  # the password is not echoed
+    assert not (tmp_path / "dagster").exists()  # nothing was started
+
+
+def test_a_step_that_ran_out_of_retries_reports_what_kept_failing() -> None:
+    from dagster._utils.error import SerializableErrorInfo, serializable_error_info_from_exc_info
+
+    from pipelines.run import step_error_line
+
+    try:
+        try:
+            psycopg.connect("postgresql://nobody@127.0.0.1:1/x", connect_timeout=2)
+        except psycopg.OperationalError as exc:
+            raise RuntimeError("Error occurred while executing op land_registry") from exc
+    except RuntimeError:
+        import sys
+
+        inner = serializable_error_info_from_exc_info(sys.exc_info())
+    # what Dagster's execute_plan yields when the retries are exhausted (message, then the causes)
+    gave_up = SerializableErrorInfo(message="Exceeded max_retries of 3\n", stack=[], cls_name=None, cause=inner)
+    line = step_error_line(gave_up)
+    assert line.startswith("psycopg.OperationalError: connection failed") and line.endswith("(gave up after 3 retries)")
+    assert step_error_line(inner).startswith("RuntimeError: Error occurred while executing op")  # not retried: as it is
