@@ -69,9 +69,9 @@ def _bulk(args: argparse.Namespace, CliError: type[Exception]) -> int:
     from simulator.store import RegistryNotEmpty
 
     if not 0 < args.years <= 30:
-        raise CliError("--years must be between 0 and 30")
+        raise CliError(f"--years must be above 0 and at most 30 (got {args.years:g})")
     if not 0 < args.scale <= 10:
-        raise CliError("--scale must be between 0 and 10 (1 = the whole of Morocco)")
+        raise CliError(f"--scale must be above 0 and at most 10, 1 being the whole of Morocco (got {args.scale:g})")
     if args.end_date and args.end_date > dt.date.today():
         raise CliError("--end-date cannot be in the future")
     try:

@@ -43,8 +43,8 @@ def test_mint_tokens_writes_a_private_token_file(sqlite_registry_url: str, tmp_p
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--bulk", "--years", "0"], "--years must be between 0 and 30"),
-        (["--bulk", "--scale", "-1"], "--scale must be between 0 and 10"),
+        (["--bulk", "--years", "0"], "--years must be above 0 and at most 30 (got 0)"),
+        (["--bulk", "--scale", "-1"], "--scale must be above 0 and at most 10, 1 being the whole of Morocco (got -1)"),
         (["--live", "http://127.0.0.1:9"], "--live needs --token-file"),
         (["--live", "http://127.0.0.1:9", "--token-file", "/nonexistent.json"], "token file /nonexistent.json not found"),
         (["--live", "http://127.0.0.1:9", "--rate", "0", "--token-file", "x"], "--rate must be positive"),
