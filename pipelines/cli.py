@@ -81,13 +81,12 @@ def preflight(registry_url: str | None, warehouse: str | None) -> None:
     that is right for a blip during a run, not for a wrong URL or a server that is down.
     """
     import psycopg
-    from sqlalchemy.engine import make_url
 
     from pipelines.defs.resources import resolve
+    from pipelines.lib.landing import registry_dsn
 
     url, wh = resolve(registry_url, warehouse)
-    targets = [("registry", url, make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
-               if url.startswith("postgres") else None,
+    targets = [("registry", url, registry_dsn(url)) if url.startswith("postgres") else None,
                ("warehouse", wh.target, wh.pg_dsn) if wh.is_postgres else None]
     for what, shown, dsn in filter(None, targets):
         try:

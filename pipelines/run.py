@@ -110,14 +110,16 @@ def summarize(result: dg.ExecuteInProcessResult, started: float) -> dict[str, An
 def step_error_line(error: Any) -> str:
     """One line for a failed step. When its retries ran out, Dagster's own message is "Exceeded
     max_retries of N": say what kept failing instead (the innermost cause), and that it was retried."""
-    first = (error.message.strip().splitlines() or [error.cls_name or "error"])[0]
+    def first_line(err: Any) -> str:
+        return (err.message.strip().splitlines() or [err.cls_name or "error"])[0]
+
+    first = first_line(error)
     if not first.startswith("Exceeded max_retries") or error.cause is None:
         return first
     root = error
     while root.cause is not None:
         root = root.cause
-    cause = (root.message.strip().splitlines() or [root.cls_name or "error"])[0]
-    return f"{cause} (gave up after {first.rsplit(' ', 1)[-1]} retries)"
+    return f"{first_line(root)} (gave up after {first.rsplit(' ', 1)[-1]} retries)"
 
 
 def run_pipeline(

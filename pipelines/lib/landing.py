@@ -134,6 +134,11 @@ class LandingResult:
 
 
 # ============================================================================ registry side
+def registry_dsn(registry_url: str) -> str:
+    """libpq form of a PostgreSQL registry's SQLAlchemy URL (psycopg takes no driver suffix)."""
+    return make_url(registry_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class RegistrySource:
     """Fast, read-only access to the registry's change log and reference tables."""
 
@@ -145,8 +150,7 @@ class RegistrySource:
         if self.is_postgres:
             import psycopg
 
-            dsn = make_url(registry_url).set(drivername="postgresql").render_as_string(hide_password=False)
-            self._pg = psycopg.connect(dsn, autocommit=True)
+            self._pg = psycopg.connect(registry_dsn(registry_url), autocommit=True)
             self._pg.execute("set TimeZone to 'UTC'")
         else:
             path = make_url(registry_url).database
