@@ -310,7 +310,7 @@ def office_daily_totals(offices: Sequence[str], start: dt.date, end: dt.date) ->
 
 
 def office_comparison(offices: Sequence[str], start: dt.date, end: dt.date, day: dt.date) -> pl.DataFrame:
-    """One row per office: acts and documents over the window, backlog and waiting notifications on ``day``."""
+    """One row per office: acts and documents over the window, waiting notifications on ``day``."""
     require("ind_office_daily")
     return run(
         """
@@ -318,8 +318,6 @@ def office_comparison(offices: Sequence[str], start: dt.date, end: dt.date, day:
             office_code,
             cast(sum(acts_registered) as bigint) as acts_registered,
             cast(sum(documents_issued) as bigint) as documents_issued,
-            cast(sum(declarations_received) as bigint) as declarations_received,
-            cast(sum(case when day = :day then backlog_end_of_day else 0 end) as bigint) as backlog_end_of_day,
             cast(sum(case when day = :day then notifications_waiting else 0 end) as bigint) as notifications_waiting
         from ind_office_daily
         where office_code = any(:offices) and day between :start and :end
@@ -345,22 +343,27 @@ def pending_declarations(offices: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def registration_delay(offices: Sequence[str], start: dt.date, end: dt.date) -> pl.DataFrame:
-    """Exact p50/p90 of days from declaration to registration over a window.
+def registration_delay(offices: Sequence[str], start: dt.date, end: dt.date, per_office: bool = False) -> pl.DataFrame:
+    """Exact p50/p90 of days from declaration to registration over a window, with how many
+    declarations were registered and how many expired (the deadline passed unregistered) then;
+    one row, or one row per office with ``per_office``.
 
     Computed from the declaration mart because daily percentiles (``ind_office_daily``) cannot
-    be combined across offices or days.
+    be combined across offices or days. Only registered declarations have a
+    ``days_to_registration``, so the percentiles skip the others.
     """
     require("fct_declaration")
+    office = "office_code, " if per_office else ""
     return run(
-        """
+        f"""
         select
-            count(days_to_registration) as registered,
+            {office}count(days_to_registration) as registered,
             percentile_cont(0.5) within group (order by days_to_registration) as p50,
-            percentile_cont(0.9) within group (order by days_to_registration) as p90
+            percentile_cont(0.9) within group (order by days_to_registration) as p90,
+            count(*) filter (where status = 'expired') as expired
         from fct_declaration
-        where office_code = any(:offices) and status = 'registered'
-            and decided_date between :start and :end and days_to_registration is not null
+        where office_code = any(:offices) and status in ('registered', 'expired') and decided_date between :start and :end
+        {"group by office_code order by office_code" if per_office else ""}
         """,
         {"offices": list(offices), "start": start, "end": end},
     )

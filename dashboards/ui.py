@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -103,6 +104,26 @@ def inject_direction() -> None:
 def name_column(base: str) -> str:
     """``office_name`` → ``office_name_ar`` / ``office_name_fr``: names come from the data."""
     return f"{base}_{lang()}"
+
+
+# "Bureau d'état civil de l'arrondissement Anfa (Casablanca)" in a column headed "Bureau": the
+# kind of office is said by the header, the place is what tells rows apart
+_OFFICE_PREFIXES = {
+    "fr": ((re.compile(r"^Bureau d'état civil de l'arrondissement "), "Arrondissement "),
+           (re.compile(r"^Bureau d'état civil (de |d')"), "")),
+    "ar": ((re.compile(r"^مكتب الحالة المدنية ب?مقاطعة "), "مقاطعة "),
+           (re.compile(r"^مكتب الحالة المدنية "), "")),
+}
+
+
+def short_office_name(name: str, code: str | None = None) -> str:
+    """An office's name without the "civil-status office of" that every row repeats, for
+    tables of offices (consulates keep their full name)."""
+    for pattern, replacement in _OFFICE_PREFIXES[code or lang()]:
+        shorter, n = pattern.subn(replacement, name, count=1)
+        if n:
+            return shorter
+    return name
 
 
 # --------------------------------------------------------------------------------------------

@@ -190,6 +190,11 @@ def frames(bump: int = 0) -> dict[str, pl.DataFrame]:
                         decided, "birth")
         declaration(code, "registered", REF_DAY - dt.timedelta(days=60), REF_DAY - dt.timedelta(days=30), REF_DAY - dt.timedelta(days=45), "birth")
         declaration(code, "rejected", REF_DAY - dt.timedelta(days=8), REF_DAY + dt.timedelta(days=22), REF_DAY - dt.timedelta(days=1), "death")
+        for j in range(i % 3):  # expired unregistered within the last 30 days (0, 1 or 2 by office)
+            deadline = REF_DAY - dt.timedelta(days=3 + 9 * j)
+            declaration(code, "expired", deadline - dt.timedelta(days=30), deadline, deadline + dt.timedelta(days=1), "birth")
+        declaration(code, "expired", REF_DAY - dt.timedelta(days=90), REF_DAY - dt.timedelta(days=60),  # before the window
+                    REF_DAY - dt.timedelta(days=59), "death")
     fct_declaration = pl.DataFrame(declarations)
 
     vital_rows = []

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dashboards import i18n
+from dashboards import i18n, ui
 from tests.dashboards.apptest_helpers import PAGES, TITLES, charts, dec, metric, n, open_app, table
 from tests.dashboards.conftest import point_app_at
 from tests.dashboards.fixture_data import Built
@@ -197,12 +197,18 @@ def test_office_monitor_equals_the_marts_and_follows_the_filters(real_env: Built
 
     comparison = table(at, "monitor.comparison")
     week_start = whole["day"] - dt.timedelta(days=whole["day"].weekday())
-    acts = {r["office_name"]: int(r["acts"] or 0) for r in q(marts, f"""
+    acts = {ui.short_office_name(r["office_name"], lang): int(r["acts"] or 0) for r in q(marts, f"""
         select g.office_name_{lang} as office_name, sum(d.acts_registered) as acts
         from dim_geography g left join ind_office_daily d on d.office_code = g.office_code and d.day between ?::date and ?::date
         where g.province_code = ? group by all""", [week_start, whole["day"], pick["province_code"]])}
     shown = dict(zip(comparison[i18n.t("cols.office", lang)], comparison[i18n.t("cols.acts_week", lang)], strict=True))
     assert shown == acts
+    expired = {ui.short_office_name(r["office_name"], lang): int(r["expired"]) for r in q(marts, f"""
+        select g.office_name_{lang} as office_name,
+            count(d.declaration_id) filter (where d.status = 'expired' and d.decided_date between ?::date - 29 and ?::date) as expired
+        from dim_geography g left join fct_declaration d on d.office_code = g.office_code
+        where g.province_code = ? group by all""", [whole["day"], whole["day"], pick["province_code"]])}
+    assert dict(zip(comparison[i18n.t("cols.office", lang)], comparison[i18n.t("cols.expired_window", lang)], strict=True)) == expired
 
 
 def test_consular_offices_are_reachable(real_env: Built, marts: duckdb.DuckDBPyConnection) -> None:

@@ -161,8 +161,12 @@ def backlog_chart(totals: pl.DataFrame) -> None:
 
 def comparison(pending: pl.DataFrame, province_offices: list[str], chosen: list[str], week_start: dt.date, day: dt.date,
                office_names: dict[str, str]) -> None:
+    """The province's offices side by side: this week's work, what waits, and how well the
+    last 30 days' declarations were served (median days to registration, expired unregistered)."""
     st.subheader(t("monitor.comparison_heading"))
+    st.caption(t("monitor.comparison_help", days=DELAY_WINDOW_DAYS))
     per_office = data.office_comparison(province_offices, week_start, day, day)
+    service = data.registration_delay(province_offices, day - dt.timedelta(days=DELAY_WINDOW_DAYS - 1), day, per_office=True)
     counts = (
         pending.filter(pl.col("office_code").is_in(province_offices))
         .with_columns(overdue=pl.col("deadline_date") < pl.lit(day))
@@ -173,8 +177,9 @@ def comparison(pending: pl.DataFrame, province_offices: list[str], chosen: list[
         pl.DataFrame({"office_code": province_offices})
         .join(per_office, on="office_code", how="left")
         .join(counts, on="office_code", how="left")
-        .with_columns(pl.col(c).fill_null(0) for c in ("acts_registered", "documents_issued", "backlog_end_of_day",
-                                                         "notifications_waiting", "pending", "overdue"))
+        .join(service.select("office_code", "p50", "expired"), on="office_code", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in ("acts_registered", "documents_issued", "notifications_waiting",
+                                                         "pending", "overdue", "expired"))
         .with_columns(office_name=pl.col("office_code").replace_strict(office_names, default=pl.col("office_code")))
         .sort(["acts_registered", "office_code"], descending=[True, False])
     )
@@ -185,9 +190,10 @@ def comparison(pending: pl.DataFrame, province_offices: list[str], chosen: list[
             ("office_name", "cols.office", "text"),
             ("acts_registered", "cols.acts_week", "int"),
             ("documents_issued", "cols.documents_week", "int"),
-            ("backlog_end_of_day", "cols.backlog", "int"),
             ("pending", "cols.pending", "int"),
             ("overdue", "cols.overdue", "int"),
+            ("p50", "cols.median_days_window", "dec1"),
+            ("expired", "cols.expired_window", "int"),
             ("notifications_waiting", "cols.notifications_waiting", "int"),
         ],
         key="monitor.comparison",
@@ -204,7 +210,8 @@ def render() -> None:
             st.info(t("monitor.no_offices"))
             return
         chosen, province_offices, _province, _office = select_offices(geo)
-        office_names = dict(zip(geo["office_code"], geo[ui.name_column("office_name")], strict=False))
+        office_names = {code: ui.short_office_name(name)  # for the tables: their header says "office"
+                        for code, name in zip(geo["office_code"], geo[ui.name_column("office_name")], strict=False)}
 
         @st.fragment(run_every=REFRESH_SECONDS)
         def body() -> None:
