@@ -30,3 +30,9 @@ def test_major_versions(package: str, expected: str) -> None:
 def test_great_expectations_is_at_least_1_24_and_streamlit_1_67() -> None:
     assert tuple(int(x) for x in version("great-expectations").split(".")[:2]) >= (1, 24)
     assert tuple(int(x) for x in version("streamlit").split(".")[:2]) >= (1, 67)
+
+
+def test_starlette_test_client_runs_on_httpx2_not_the_deprecated_httpx_fallback() -> None:
+    from starlette import testclient
+
+    assert testclient.httpx.__name__ == "httpx2"  # the dev extra installs it; a fresh clone gets it
