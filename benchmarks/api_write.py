@@ -129,6 +129,58 @@ def batch_endpoint(base: str, admin: str, batches: int, size: int, clients: int 
     return batches * size / (time.perf_counter() - start)
 
 
+def database_ceiling(url: str, batches: int, size: int, clients: int) -> dict:
+    """What the database alone allows: the batch endpoint's last ``size`` acts and their change
+    rows replayed ``batches`` times as pre-encoded binary COPY (acts, then change rows, one
+    transaction each replay; ids and act numbers shifted so every replay is new rows) from
+    ``clients`` connections, with no application, HTTP or JSON work at all. Encoding happens
+    before the clock starts, and the counter upsert and id reservation are left out, so this is
+    an upper bound on any batch endpoint over this schema on this machine."""
+    with psycopg.connect(url) as conn:
+        act_cols = [r[0] for r in conn.execute(
+            "select attname::text from pg_attribute where attrelid = 'acts'::regclass and attnum > 0 "
+            "and not attisdropped order by attnum")]
+        lo = conn.execute("select max(act_id) - %s from acts", (size,)).fetchone()[0]
+
+        def encoded(k: int) -> tuple[bytes, bytes]:
+            off, num = (k + 1) * 10**9, (k + 1) * 10**6
+            shifted = {"act_id": f"act_id + {off}", "act_number": f"act_number + {num}"}
+            acts_sql = (f"copy (select {', '.join(shifted.get(c, c) for c in act_cols)} from acts "
+                        f"where act_id > {lo} order by act_id) to stdout (format binary)")
+            chg = {"entity_id": f"entity_id + {off}", "act_id": f"act_id + {off}"}
+            chg_sql = (f"copy (select {', '.join(chg.get(c, c) for c in CHANGE_COLUMNS)} from changes "
+                       f"where change_kind = 'create' and act_id > {lo} order by change_id) to stdout (format binary)")
+            out = []
+            for sql in (acts_sql, chg_sql):
+                with conn.cursor().copy(sql) as copy:
+                    out.append(b"".join(bytes(b) for b in copy))
+            return out[0], out[1]
+
+        payloads = [encoded(k) for k in range(batches)]
+    acts_copy = f"copy acts ({', '.join(act_cols)}) from stdin (format binary)"
+    chg_copy = f"copy changes ({', '.join(CHANGE_COLUMNS)}) from stdin (format binary)"
+
+    def load(mine: list[tuple[bytes, bytes]]) -> float:
+        with psycopg.connect(url) as c:
+            pid = c.execute("select pg_backend_pid()").fetchone()[0]
+            c.commit()
+            cpu0 = _backend_cpu(pid)
+            for acts_bytes, chg_bytes in mine:
+                with c.transaction(), c.cursor() as cur:
+                    for sql, data in ((acts_copy, acts_bytes), (chg_copy, chg_bytes)):
+                        with cur.copy(sql) as copy:
+                            copy.write(data)
+            cpu1 = _backend_cpu(pid)
+            return (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else float("nan")
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        cpus = list(pool.map(load, [payloads[k::clients] for k in range(clients)]))
+    wall = time.perf_counter() - start
+    return {"acts_per_s": batches * size / wall, "server_cpu_s_per_10k": sum(cpus) / (batches * size) * 10_000,
+            "clients": clients}
+
+
 def _backend_cpu(pid: int) -> float | None:
     """CPU seconds used so far by a (local) PostgreSQL backend, or None if /proc can't tell."""
     try:
@@ -180,7 +232,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--single", type=int, default=2000, help="acts per round, raw and single-act endpoint each")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved raw/API rounds (medians reported)")
-    ap.add_argument("--batches", type=int, default=5)
+    ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--service-batches", type=int, default=5)
@@ -208,6 +260,7 @@ def main() -> None:
             load_before = os.getloadavg()
             batch1 = batch_endpoint(base, admin, args.batches, args.batch_size)
             batch = batch_endpoint(base, admin, args.batches, args.batch_size, args.batch_clients)
+        ceilings = [database_ceiling(raw_url, args.batches, args.batch_size, c) for c in (1, args.batch_clients)]
         service = batch_service_time(url, args.service_batches, args.batch_size)
     rows = [
         {"path": "raw single-row INSERT transactions (baseline)", "acts_per_s": raw, "ratio_to_raw": 1.0, "goal": "-"},
@@ -219,6 +272,9 @@ def main() -> None:
          "goal": ">= 50,000/s"},
         {"path": f"POST /acts/batch, {args.batch_size:,}/request, {args.batch_clients} clients", "acts_per_s": batch,
          "ratio_to_raw": batch / raw, "goal": ">= 50,000/s"},
+        *({"path": f"database alone: pre-encoded binary COPY of the same rows, {c['clients']} connection(s) "
+                   f"({c['server_cpu_s_per_10k']:.3f} CPU-s per 10,000 acts)",
+           "acts_per_s": c["acts_per_s"], "ratio_to_raw": c["acts_per_s"] / raw, "goal": "ceiling"} for c in ceilings),
     ]
     print_table("Registry API write throughput (PostgreSQL)", rows)
     best = max(batch1, batch)
@@ -228,7 +284,9 @@ def main() -> None:
     print(f"batch service time per {args.batch_size:,} acts (in process, median of {args.service_batches}): "
           + ", ".join(f"{k} {v:.3f}" if k.endswith("_s") and v is not None else f"{k} {v:,.0f}" if v else f"{k} -"
                       for k, v in service.items()))
-    path = write_results("api_write", {"rows": rows, "batch_service": service, "load_avg_before_batches": load_before,
+    ceiling = max(c["acts_per_s"] for c in ceilings)
+    print(f"database alone (no application): {ceiling:,.0f} acts/s; the batch endpoint reaches {best / ceiling:.0%} of it")
+    path = write_results("api_write", {"rows": rows, "batch_service": service, "database_ceiling": ceilings, "load_avg_before_batches": load_before,
                                        "params": vars(args)})
     print(f"\nwritten {path}")
 
