@@ -20,8 +20,10 @@ cell put a *box*, the product over dimensions of a one-dimensional zero-margin p
 sibling branches with opposite signs, or a leaf-to-top path), and suppress all its cells. A box
 is such a vector and is non-zero on each of its cells, so every suppressed cell carries its own
 certificate; no global solve is needed. Among candidate boxes we take, in order: no zero cell
-(a zero can block the attacker's interval on one side), then the smallest count newly withheld;
-ties by position, so the same inputs give the same suppression.
+opposite the target (a zero there can block the attacker's interval on one side), then the
+smallest count newly withheld; ties by position, so the same inputs give the same suppression.
+The candidates always include the box made of leaf-to-top paths, which has no opposite side, so
+that order never has to settle for a weak box (docs/datasets.md, "Candidates").
 
 Why not "suppress one more cell in every row/column with a single suppressed cell": it is
 necessary but not sufficient (two suppressed rectangles joined by one cell let the attacker
@@ -34,13 +36,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-ALGORITHM = "hypercube-v1"  # part of the cache key: change it when the choice of boxes changes
+ALGORITHM = "hypercube-v2"  # part of the cache key: change it when the choice of boxes changes
 MIN_COUNT = 5  # counts 1..MIN_COUNT-1 are primary-sensitive
 DENSE_MAX = 2500  # largest component decided by dense SVD
 _NULL_TOL = 1e-8
@@ -357,7 +360,7 @@ def _protect_block(dims: Sequence[Dimension], values: np.ndarray, min_count: int
             if (zeros_here & (sign > 0)).any():
                 ok &= sign > 0
             covered[box] |= ok
-        covered.flat[flat] = True  # even when weak (tier 1): counted in boxes_with_zeros
+        covered.flat[flat] = True  # tier 1 would be counted in boxes_with_zeros; paths keep it at 0
         boxes += 1
         with_zeros += tier > 0
     primary = int(sensitive.sum())
@@ -380,18 +383,22 @@ class _Tree:
                 chain.append(self.parent[chain[-1]])
             self.up.append(tuple(chain))
 
-    def descend(self, node: int, line: list[float]) -> list[int]:
-        """A chain from a leaf up to ``node``, taking the cheapest child at each step down."""
+    def descend(self, node: int, line: list[float], key: Callable[[int], Any] | None = None) -> list[int]:
+        """A chain from a leaf up to ``node``, taking the cheapest child at each step down
+        (cheapest by ``key``, default the count still published)."""
+        key = key or line.__getitem__
         chain = [node]
         kids = self.kids[node]
         while kids:
-            nxt = min(kids, key=line.__getitem__)
+            nxt = min(kids, key=key)
             chain.append(nxt)
             kids = self.kids[nxt]
         chain.reverse()
         return chain
 
-    def supports(self, node: int, line: list[float], k: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    def supports(
+        self, node: int, line: list[float], zline: list[float], k: int
+    ) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
         """Candidate supports through ``node`` of one-dimensional null vectors, cheapest first
         (by the cost along the line through the cell). Each is (nodes, signs):
         - a leaf-to-root path (aggregate of one leaf), all +1; for a dimension without totals
@@ -404,19 +411,42 @@ class _Tree:
         out: list[tuple[float, int, tuple[int, ...], tuple[int, ...]]] = [
             (sum(line[n] for n in path), 0, path, (1,) * len(path))
         ]
-        side_cost = sum(line[n] for n in mine)
-        for anc in self.up[node][1:]:
-            here = mine[-1]
-            sibs = sorted((s for s in self.kids[anc] if s != here), key=line.__getitem__)[:k]
-            side = tuple(mine)
-            plus = (1,) * len(side)
-            for s in sibs:
-                other = self.descend(s, line) if self.kids[s] else [s]
-                out.append((side_cost + sum(line[n] for n in other), len(out), (*side, *other), plus + (-1,) * len(other)))
-            mine.append(anc)
-            side_cost += line[anc]
+        # the cheapest sibling is often an empty cell, and a box with a zero on the side opposite
+        # the target is the weak tier: so each branch is also tried through non-empty cells, which
+        # keeps a strong box within reach that does not climb to the totals
+        def nonzero(n: int) -> tuple[bool, float]:  # non-empty cells first, then the cheapest
+            return zline[n] > 0.5, line[n]
+
+        variants: list[tuple[Callable[[int], Any], list[int]]] = [(line.__getitem__, mine)]
+        if any(zline[n] > 0.5 for n in mine):
+            variants.append((nonzero, self.descend(node, line, nonzero)))
+        seen: set[tuple[int, ...]] = set()
+        for key, start in variants:
+            chain = list(start)
+            side_cost = sum(line[n] for n in chain)
+            for anc in self.up[node][1:]:
+                here = chain[-1]
+                sibs = sorted((s for s in self.kids[anc] if s != here), key=line.__getitem__)[:k]
+                sibs += [s for s in sorted((s for s in self.kids[anc] if s != here), key=nonzero)[:k] if s not in sibs]
+                side = tuple(chain)
+                plus = (1,) * len(side)
+                for s in sibs:
+                    for other in {tuple(self.descend(s, line, how)) if self.kids[s] else (s,) for how in (key, nonzero)}:
+                        nodes = (*side, *other)
+                        if nodes in seen:
+                            continue
+                        seen.add(nodes)
+                        out.append((side_cost + sum(line[n] for n in other), len(out), nodes, plus + (-1,) * len(other)))
+                chain.append(anc)
+                side_cost += line[anc]
         out.sort(key=lambda t: (t[0], t[1]))
-        return [(nodes, signs) for _, _, nodes, signs in out[:k]]
+        # the k cheapest, the k cheapest with no empty cell on the minus side, and always the
+        # leaf-to-top path: all +1, so a box made of paths has no minus side and is never weak
+        strong = [t for t in out if not any(g < 0 and zline[n] > 0.5 for n, g in zip(t[2], t[3], strict=True))][:k]
+        keep = out[:k] + [t for t in strong if t not in out[:k]]
+        keep += [t for t in out if t[1] == 0 and t not in keep]
+        keep.sort(key=lambda t: (t[0], t[1]))
+        return [(nodes, signs) for _, _, nodes, signs in keep]
 
 
 def _best_box(
@@ -427,7 +457,7 @@ def _best_box(
     target can move both ways: no zero on the opposite side) before tier 1, then the least
     count newly withheld (``live`` is the count of each cell still published, 0 once withheld)."""
     per_dim = [
-        tree.supports(cell[d], live[(*cell[:d], slice(None), *cell[d + 1 :])].tolist(), k)
+        tree.supports(cell[d], live[(line := (*cell[:d], slice(None), *cell[d + 1 :]))].tolist(), zero[line].tolist(), k)
         for d, tree in enumerate(trees)
     ]
     # local grid: the union of the candidate supports' nodes, per dimension
