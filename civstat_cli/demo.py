@@ -333,6 +333,8 @@ def run(args: argparse.Namespace) -> int:
         releases = release_all()
         summary["datasets"] = [{"name": r.name, "version": r.version, "rows": r.rows} for r in releases]
         print(format_releases(releases))
+        print("(suppressed: rows with a withheld count, a count of 1-4 or one that would let such a count be "
+              "recomputed; the demo's registry is a small one, so its detailed tables withhold many: docs/datasets.md)")
         print(f"(files and descriptors under {data_dir / 'releases'}; sectors pull them with GET /api/v1/datasets)")
 
         if not args.once:
