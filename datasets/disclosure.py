@@ -431,7 +431,8 @@ class _Tree:
                 side = tuple(chain)
                 plus = (1,) * len(side)
                 for s in sibs:
-                    for other in {tuple(self.descend(s, line, how)) if self.kids[s] else (s,) for how in (key, nonzero)}:
+                    # in a fixed order (the tie-break is the position): the branch's cheapest chain, then its non-empty one
+                    for other in dict.fromkeys(tuple(self.descend(s, line, how)) if self.kids[s] else (s,) for how in (key, nonzero)):
                         nodes = (*side, *other)
                         if nodes in seen:
                             continue
