@@ -22,8 +22,9 @@ is such a vector and is non-zero on each of its cells, so every suppressed cell 
 certificate; no global solve is needed. Among candidate boxes we take, in order: no zero cell
 opposite the target (a zero there can block the attacker's interval on one side), then the
 smallest count newly withheld; ties by position, so the same inputs give the same suppression.
-The candidates always include the box made of leaf-to-top paths, which has no opposite side, so
-that order never has to settle for a weak box (docs/datasets.md, "Candidates").
+Before both: never a box with zeros on both sides of its target (it pins it; the box made of
+leaf-to-top paths, always a candidate, has no minus side), then one that withholds no published
+top-level cell (docs/datasets.md, "Choosing a box").
 
 Why not "suppress one more cell in every row/column with a single suppressed cell": it is
 necessary but not sufficient (two suppressed rectangles joined by one cell let the attacker
@@ -43,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-ALGORITHM = "hypercube-v2"  # part of the cache key: change it when the choice of boxes changes
+ALGORITHM = "hypercube-v3"  # part of the cache key: change it when the choice of boxes changes
 MIN_COUNT = 5  # counts 1..MIN_COUNT-1 are primary-sensitive
 DENSE_MAX = 2500  # largest component decided by dense SVD
 _NULL_TOL = 1e-8
@@ -328,6 +329,15 @@ def _protect_block(dims: Sequence[Dimension], values: np.ndarray, min_count: int
     # what withholding a cell still costs: its count while published, 0 once suppressed
     live = np.where(suppressed, 0.0, values.astype(np.float64))
     zero = (values == 0).astype(np.float64)
+    # the cells near the top of every hierarchy (depth <= 1 in each dimension: national and
+    # region totals, by year or month, by sex or age group) that are still published: what the
+    # public tables show, kept out of a box whenever a box that does not pin its target allows
+    high = np.ones(values.shape, dtype=bool)
+    for d, tree in enumerate(trees):
+        shape = [1] * values.ndim
+        shape[d] = len(tree.up)
+        high = high & (np.array([len(chain) <= 2 for chain in tree.up]).reshape(shape))
+    high_live = np.where(high & ~suppressed, 1.0, 0.0)
     flats = np.flatnonzero(sensitive)
     if flats.size:
         # margins first: their boxes are the widest and cover many interior cells on the way
@@ -339,10 +349,11 @@ def _protect_block(dims: Sequence[Dimension], values: np.ndarray, min_count: int
         if covered.flat[flat]:
             continue
         cell = tuple(int(i) for i in np.unravel_index(flat, values.shape))
-        chosen, tier = _best_box(trees, cell, live, zero, candidates)
+        chosen, tier = _best_box(trees, cell, live, zero, high_live, candidates)
         box = np.ix_(*(np.array(nodes, dtype=np.intp) for nodes, _ in chosen))
         suppressed[box] = True
         live[box] = 0.0
+        high_live[box] = 0.0
         # a cell is protected both ways by this box when no zero sits on the side opposite to
         # its own sign; the others wait for a box of their own
         zeros_here = zero[box] > 0.5
@@ -360,7 +371,7 @@ def _protect_block(dims: Sequence[Dimension], values: np.ndarray, min_count: int
             if (zeros_here & (sign > 0)).any():
                 ok &= sign > 0
             covered[box] |= ok
-        covered.flat[flat] = True  # tier 1 would be counted in boxes_with_zeros; paths keep it at 0
+        covered.flat[flat] = True  # even when weak (tier 1): counted in boxes_with_zeros
         boxes += 1
         with_zeros += tier > 0
     primary = int(sensitive.sum())
@@ -406,20 +417,20 @@ class _Tree:
         - two branches under a common ancestor L (aggregate of leaf a minus leaf b): from a
           leaf below ``node`` up to the child of L that leads to ``node`` (+1), and from a leaf
           below a sibling branch up to that sibling (-1); L itself cancels out."""
-        mine = self.descend(node, line)  # leaf .. node
-        path = (*mine[:-1], *self.up[node])
-        out: list[tuple[float, int, tuple[int, ...], tuple[int, ...]]] = [
-            (sum(line[n] for n in path), 0, path, (1,) * len(path))
-        ]
-        # the cheapest sibling is often an empty cell, and a box with a zero on the side opposite
-        # the target is the weak tier: so each branch is also tried through non-empty cells, which
-        # keeps a strong box within reach that does not climb to the totals
+        # the cheapest child is often an empty cell, and a box with empty cells can pin its target
+        # or be weak: so every chain down is also taken through non-empty cells, which keeps a
+        # strong box within reach that does not climb to the totals
         def nonzero(n: int) -> tuple[bool, float]:  # non-empty cells first, then the cheapest
             return zline[n] > 0.5, line[n]
 
+        mine = self.descend(node, line)  # leaf .. node
         variants: list[tuple[Callable[[int], Any], list[int]]] = [(line.__getitem__, mine)]
         if any(zline[n] > 0.5 for n in mine):
             variants.append((nonzero, self.descend(node, line, nonzero)))
+        out: list[tuple[float, int, tuple[int, ...], tuple[int, ...]]] = []
+        for _, start in variants:
+            path = (*start[:-1], *self.up[node])
+            out.append((sum(line[n] for n in path), len(out), path, (1,) * len(path)))
         seen: set[tuple[int, ...]] = set()
         for key, start in variants:
             chain = list(start)
@@ -442,16 +453,16 @@ class _Tree:
                 side_cost += line[anc]
         out.sort(key=lambda t: (t[0], t[1]))
         # the k cheapest, the k cheapest with no empty cell on the minus side, and always the
-        # leaf-to-top path: all +1, so a box made of paths has no minus side and is never weak
+        # leaf-to-top paths: all +1, so a box made of paths has no minus side and never pins
         strong = [t for t in out if not any(g < 0 and zline[n] > 0.5 for n, g in zip(t[2], t[3], strict=True))][:k]
         keep = out[:k] + [t for t in strong if t not in out[:k]]
-        keep += [t for t in out if t[1] == 0 and t not in keep]
+        keep += [t for t in out if min(t[3]) > 0 and t not in keep]
         keep.sort(key=lambda t: (t[0], t[1]))
         return [(nodes, signs) for _, _, nodes, signs in keep]
 
 
 def _best_box(
-    trees: Sequence[_Tree], cell: tuple[int, ...], live: np.ndarray, zero: np.ndarray, k: int
+    trees: Sequence[_Tree], cell: tuple[int, ...], live: np.ndarray, zero: np.ndarray, high_live: np.ndarray, k: int
 ) -> tuple[list[tuple[tuple[int, ...], tuple[int, ...]]], int]:
     """The cheapest box through ``cell``: a product of one-dimensional supports, i.e. a null
     vector of all the table's equations, as (nodes, signs) per dimension. Cheapest = tier 0 (the
@@ -484,7 +495,12 @@ def _best_box(
     # attacker would learn that its true value is the largest possible. Avoid those boxes.
     z_minus = (z_abs - z_sgn) / 2
     tier = (z_minus > 0.5).astype(np.int64)
-    best = int(np.lexsort((box_cost.ravel(), tier.ravel()))[0])
+    # zeros on both sides pin the target (never taken: a box of paths has no minus side, so one
+    # that does not pin always exists); then a box that withholds no published top-level cell;
+    # then the strong tier; then the cost
+    pins = tier * ((z_abs + z_sgn) / 2 > 0.5)
+    tops = _contract(high_live[grid], mats_abs) > 0.5
+    best = int(np.lexsort((box_cost.ravel(), tier.ravel(), tops.ravel(), pins.ravel()))[0])
     choice = np.unravel_index(best, box_cost.shape)
     chosen = [per_dim[d][int(choice[d])] for d in range(len(trees))]
     return chosen, int(tier[choice])
