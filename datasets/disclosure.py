@@ -464,10 +464,12 @@ class _Tree:
 def _best_box(
     trees: Sequence[_Tree], cell: tuple[int, ...], live: np.ndarray, zero: np.ndarray, high_live: np.ndarray, k: int
 ) -> tuple[list[tuple[tuple[int, ...], tuple[int, ...]]], int]:
-    """The cheapest box through ``cell``: a product of one-dimensional supports, i.e. a null
-    vector of all the table's equations, as (nodes, signs) per dimension. Cheapest = tier 0 (the
-    target can move both ways: no zero on the opposite side) before tier 1, then the least
-    count newly withheld (``live`` is the count of each cell still published, 0 once withheld)."""
+    """The best box through ``cell``: a product of one-dimensional supports, i.e. a null vector
+    of all the table's equations, as (nodes, signs) per dimension. Best = one that does not pin
+    the target (zeros on both sides), then one that newly withholds no top-level cell
+    (``high_live``), then tier 0 (the target can move both ways: no zero on the opposite side)
+    before tier 1, then the least count newly withheld (``live`` is the count of each cell still
+    published, 0 once withheld). Returns the box and its tier."""
     per_dim = [
         tree.supports(cell[d], live[(line := (*cell[:d], slice(None), *cell[d + 1 :]))].tolist(), zero[line].tolist(), k)
         for d, tree in enumerate(trees)
